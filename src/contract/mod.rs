@@ -1,0 +1,1 @@
+//! Validated contracts: cluster economics, loan, swap, waterfall, CSA.

@@ -1,0 +1,3 @@
+//! Streaming accumulators and result tables.
+pub mod table;
+pub use table::Table;
