@@ -106,9 +106,8 @@ pub struct RunArgs {
 pub struct SweepArgs {
     /// Scenario file (TOML); omitted = the embedded base scenario.
     pub scenario: Option<PathBuf>,
-    /// KEY=START:STOP:STEP or KEY=a,b,c (two `--vary` make a grid).
-    #[arg(long = "vary", value_name = "KEY=RANGE", required = true)]
-    pub vary: Vec<String>,
+    /// A `--set KEY=START:STOP:STEP` or `--set KEY=a,b,c` is a sweep axis (two make a grid); a
+    /// plain `--set KEY=VALUE` fixes a key for every point.
     #[command(flatten)]
     pub sim: SimArgs,
     /// Output folder (default: output/<scenario name>-sweep).

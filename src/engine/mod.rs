@@ -4,4 +4,4 @@ pub mod observer;
 pub mod run;
 pub mod streams;
 pub use observer::{NoopObserver, Observer};
-pub use run::{simulate, RunContext, RunSettings, EngineError};
+pub use run::{simulate, EngineError, RunContext, RunSettings};

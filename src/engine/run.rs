@@ -35,7 +35,12 @@ pub struct RunSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("non-finite value ({what}) on path {path}, day {day}; replay with --seed {seed} (path index {path})")]
-    NonFinite { what: &'static str, path: u64, day: u32, seed: u64 },
+    NonFinite {
+        what: &'static str,
+        path: u64,
+        day: u32,
+        seed: u64,
+    },
     #[error("could not start the thread pool: {0}")]
     ThreadPool(String),
     #[error("{0}")]
@@ -62,8 +67,17 @@ impl<'a> RunContext<'a> {
     pub fn new(s: &'a Scenario, seed: u64) -> Self {
         let horizon = horizon_days(s);
         let market = MarketModel::new(s, horizon);
-        let layout = Layout::new(horizon, s.simulation.report_interval_days, series_ranges(s, &market));
-        Self { scenario: s, market, layout, seed }
+        let layout = Layout::new(
+            horizon,
+            s.simulation.report_interval_days,
+            series_ranges(s, &market),
+        );
+        Self {
+            scenario: s,
+            market,
+            layout,
+            seed,
+        }
     }
 }
 
@@ -75,20 +89,26 @@ pub fn horizon_days(s: &Scenario) -> u32 {
 /// Histogram ranges of the per-period series, set from the scenario so a fan chart resolves its
 /// body (bin width = range / 400).
 pub fn series_ranges(s: &Scenario, m: &MarketModel) -> Vec<(f64, f64)> {
-    let max_theta = m.curve.ln_theta.iter().cloned().fold(f64::MIN, f64::max).exp();
+    let max_theta = m
+        .curve
+        .ln_theta
+        .iter()
+        .cloned()
+        .fold(f64::MIN, f64::max)
+        .exp();
     let c = &s.cluster;
     let capex = c.capex_per_gpu_usd * c.gpus as f64;
     let day_revenue_max = c.gpus as f64 * c.hours_per_day * max_theta * 3.0;
     let principal = capex * s.loan.advance_rate;
     vec![
-        (0.0, max_theta * 3.0),            // price
-        (0.0, max_theta * 3.0),            // operator price
-        (0.0, 1.0),                        // utilization
-        (0.0, day_revenue_max),            // revenue per day
-        (-2.0, 6.0),                       // DSCR
-        (0.0, principal * 0.5),            // cash
-        (0.0, principal * 0.25),           // DSRA
-        (0.0, capex * 1.5),                // collateral
+        (0.0, max_theta * 3.0),              // price
+        (0.0, max_theta * 3.0),              // operator price
+        (0.0, 1.0),                          // utilization
+        (0.0, day_revenue_max),              // revenue per day
+        (-2.0, 6.0),                         // DSCR
+        (0.0, principal * 0.5),              // cash
+        (0.0, principal * 0.25),             // DSRA
+        (0.0, capex * 1.5),                  // collateral
         (-principal * 0.5, principal * 0.5), // margin balance
         (-principal * 0.5, principal * 0.5), // exposure
     ]
@@ -101,7 +121,11 @@ struct Scratch {
 }
 
 /// Simulate `settings` and return the merged accumulator.
-pub fn simulate(ctx: &RunContext, settings: &RunSettings, obs: &dyn Observer) -> Result<Accumulator, EngineError> {
+pub fn simulate(
+    ctx: &RunContext,
+    settings: &RunSettings,
+    obs: &dyn Observer,
+) -> Result<Accumulator, EngineError> {
     let range = settings.path_range.clone().unwrap_or(0..settings.paths);
     let n_chunks = (range.end - range.start).div_ceil(CHUNK_PATHS);
     obs.on_start("paths", range.end - range.start);
@@ -109,7 +133,9 @@ pub fn simulate(ctx: &RunContext, settings: &RunSettings, obs: &dyn Observer) ->
         let result = (0..n_chunks)
             .into_par_iter()
             .try_fold(
-                || Scratch { acc: Accumulator::new(ctx.layout.clone()) },
+                || Scratch {
+                    acc: Accumulator::new(ctx.layout.clone()),
+                },
                 |mut scratch, c| {
                     let lo = range.start + c * CHUNK_PATHS;
                     let hi = (lo + CHUNK_PATHS).min(range.end);
@@ -146,7 +172,12 @@ fn check(x: f64, what: &'static str, path: u64, day: u32, seed: u64) -> Result<(
     if x.is_finite() {
         Ok(())
     } else {
-        Err(EngineError::NonFinite { what, path, day, seed })
+        Err(EngineError::NonFinite {
+            what,
+            path,
+            day,
+            seed,
+        })
     }
 }
 

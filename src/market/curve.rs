@@ -23,9 +23,10 @@ pub struct CurveGrid {
 /// ln θ(t) for t in days.
 pub fn ln_theta(curve: &MeanCurve, day: f64) -> f64 {
     match curve {
-        MeanCurve::Drift { initial_usd_per_gpu_hour, annual_drift } => {
-            initial_usd_per_gpu_hour.ln() + (1.0 + annual_drift).ln() * day / DAYS_PER_YEAR
-        }
+        MeanCurve::Drift {
+            initial_usd_per_gpu_hour,
+            annual_drift,
+        } => initial_usd_per_gpu_hour.ln() + (1.0 + annual_drift).ln() * day / DAYS_PER_YEAR,
         MeanCurve::Points(points) => {
             let (d0, p0) = points[0];
             if day <= d0 {
@@ -44,8 +45,15 @@ pub fn ln_theta(curve: &MeanCurve, day: f64) -> f64 {
 }
 
 impl CurveGrid {
-    pub fn new(curve: &MeanCurve, convention: CurveConvention, kappa_per_year: f64, horizon_days: u32) -> Self {
-        let ln: Vec<f64> = (0..=horizon_days).map(|d| ln_theta(curve, d as f64)).collect();
+    pub fn new(
+        curve: &MeanCurve,
+        convention: CurveConvention,
+        kappa_per_year: f64,
+        horizon_days: u32,
+    ) -> Self {
+        let ln: Vec<f64> = (0..=horizon_days)
+            .map(|d| ln_theta(curve, d as f64))
+            .collect();
         let dt = 1.0 / DAYS_PER_YEAR;
         let lag_step = match convention {
             CurveConvention::Median => vec![0.0; horizon_days as usize],
@@ -54,7 +62,10 @@ impl CurveGrid {
                 ln.windows(2).map(|w| -((w[1] - w[0]) / dt) * k).collect()
             }
         };
-        Self { ln_theta: ln, lag_step }
+        Self {
+            ln_theta: ln,
+            lag_step,
+        }
     }
 }
 
@@ -64,7 +75,10 @@ mod tests {
 
     #[test]
     fn drift_curve_falls_by_the_annual_rate() {
-        let c = MeanCurve::Drift { initial_usd_per_gpu_hour: 2.0, annual_drift: -0.15 };
+        let c = MeanCurve::Drift {
+            initial_usd_per_gpu_hour: 2.0,
+            annual_drift: -0.15,
+        };
         assert!((ln_theta(&c, 365.0).exp() - 1.7).abs() < 1e-12);
     }
 
@@ -78,7 +92,10 @@ mod tests {
     #[test]
     fn reversion_level_lag_matches_steady_state() {
         // With a constant log slope g the steady-state Z solves Z = aZ + lag: Z* = −g/κ.
-        let c = MeanCurve::Drift { initial_usd_per_gpu_hour: 2.0, annual_drift: -0.15 };
+        let c = MeanCurve::Drift {
+            initial_usd_per_gpu_hour: 2.0,
+            annual_drift: -0.15,
+        };
         let g = grid_steady_state(&c, 2.0);
         let expected = -(0.85f64.ln()) / 2.0;
         assert!((g - expected).abs() < 1e-9, "{g} vs {expected}");

@@ -19,7 +19,10 @@ pub struct JumpProcess {
 
 impl JumpProcess {
     pub fn new(j: &Jumps) -> Self {
-        Self { rate_per_day: j.intensity_per_year / DAYS_PER_YEAR, size: j.size.clone() }
+        Self {
+            rate_per_day: j.intensity_per_year / DAYS_PER_YEAR,
+            size: j.size.clone(),
+        }
     }
 
     /// Days until the next arrival (∞ when the rate is 0).
@@ -40,7 +43,11 @@ impl JumpProcess {
                 let z: f64 = StandardNormal.sample(rng);
                 mean + std * z
             }
-            JumpSize::DoubleExponential { p_up, mean_up, mean_down } => {
+            JumpSize::DoubleExponential {
+                p_up,
+                mean_up,
+                mean_down,
+            } => {
                 let u: f64 = rng.random();
                 let e: f64 = Exp1.sample(rng);
                 if u < p_up {
@@ -56,7 +63,11 @@ impl JumpProcess {
     pub fn size_moments(&self) -> (f64, f64) {
         match self.size {
             JumpSize::Normal { mean, std } => (mean, mean * mean + std * std),
-            JumpSize::DoubleExponential { p_up, mean_up, mean_down } => (
+            JumpSize::DoubleExponential {
+                p_up,
+                mean_up,
+                mean_down,
+            } => (
                 p_up * mean_up - (1.0 - p_up) * mean_down,
                 2.0 * (p_up * mean_up * mean_up + (1.0 - p_up) * mean_down * mean_down),
             ),
@@ -67,9 +78,17 @@ impl JumpProcess {
     pub fn mgf(&self, c: f64) -> f64 {
         match self.size {
             JumpSize::Normal { mean, std } => (c * mean + 0.5 * c * c * std * std).exp(),
-            JumpSize::DoubleExponential { p_up, mean_up, mean_down } => {
+            JumpSize::DoubleExponential {
+                p_up,
+                mean_up,
+                mean_down,
+            } => {
                 // Requires c·mean_up < 1 (finite MGF); validated jumps have small means.
-                let up = if c * mean_up < 1.0 { 1.0 / (1.0 - c * mean_up) } else { f64::MAX };
+                let up = if c * mean_up < 1.0 {
+                    1.0 / (1.0 - c * mean_up)
+                } else {
+                    f64::MAX
+                };
                 p_up * up + (1.0 - p_up) / (1.0 + c * mean_down)
             }
         }

@@ -112,16 +112,27 @@ impl MarketModel {
         let m = &s.market;
         let (power_median, pk, ps, stochastic) = match m.power {
             PowerModel::Fixed { usd_per_kwh } => (usd_per_kwh, 0.0, 0.0, false),
-            PowerModel::MeanReverting { usd_per_kwh, kappa_per_year, sigma_per_sqrt_year } => {
-                (usd_per_kwh, kappa_per_year, sigma_per_sqrt_year, true)
-            }
+            PowerModel::MeanReverting {
+                usd_per_kwh,
+                kappa_per_year,
+                sigma_per_sqrt_year,
+            } => (usd_per_kwh, kappa_per_year, sigma_per_sqrt_year, true),
         };
         Self {
             horizon_days,
-            curve: CurveGrid::new(&m.price.curve, m.price.convention, m.price.kappa_per_year, horizon_days),
+            curve: CurveGrid::new(
+                &m.price.curve,
+                m.price.convention,
+                m.price.kappa_per_year,
+                horizon_days,
+            ),
             price: ExactOu::new(m.price.kappa_per_year, m.price.sigma_per_sqrt_year, dt),
             jumps: m.price.jumps.as_ref().map(JumpProcess::new),
-            util: ExactOu::new(m.utilization.kappa_per_year, m.utilization.sigma_per_sqrt_year, dt),
+            util: ExactOu::new(
+                m.utilization.kappa_per_year,
+                m.utilization.sigma_per_sqrt_year,
+                dt,
+            ),
             util_initial_logit: logit(m.utilization.initial),
             util_long_run_logit: logit(m.utilization.long_run_mean),
             util_ramp_days: m.utilization.ramp_days,
@@ -157,12 +168,21 @@ impl MarketModel {
     }
 
     /// The state on day 0 of a path; draws the first jump arrival from the jump stream.
-    pub fn initial_state<J: Rng + ?Sized>(&self, jump_rng: &mut J, commissioning_delay_days: u32) -> FactorState {
+    pub fn initial_state<J: Rng + ?Sized>(
+        &self,
+        jump_rng: &mut J,
+        commissioning_delay_days: u32,
+    ) -> FactorState {
         FactorState {
             day: 0,
             v: self.basis_initial - self.basis_mean,
-            next_jump_day: self.jumps.as_ref().map_or(f64::INFINITY, |j| j.next_gap_days(jump_rng)),
-            commissioning_day: self.commissioning_day.saturating_add(commissioning_delay_days),
+            next_jump_day: self
+                .jumps
+                .as_ref()
+                .map_or(f64::INFINITY, |j| j.next_gap_days(jump_rng)),
+            commissioning_day: self
+                .commissioning_day
+                .saturating_add(commissioning_delay_days),
             ..FactorState::default()
         }
     }
@@ -189,14 +209,22 @@ impl MarketModel {
     /// Advance the state from day t to day t+1 with the day's correlated shocks `z` and the
     /// overlay in force on day t+1.
     #[inline]
-    pub fn advance<J: Rng + ?Sized>(&self, st: &mut FactorState, z: &[f64; N_FACTORS], ov: &Overlay, jump_rng: &mut J) {
+    pub fn advance<J: Rng + ?Sized>(
+        &self,
+        st: &mut FactorState,
+        z: &[f64; N_FACTORS],
+        ov: &Overlay,
+        jump_rng: &mut J,
+    ) {
         let t = st.day as usize;
         st.z = self.price.step(st.z, z[F_PRICE]) + self.curve.lag_step[t];
         let next = (st.day + 1) as f64;
         if let Some(j) = &self.jumps {
             while st.next_jump_day <= next {
                 let xi = j.size(jump_rng);
-                st.z += xi * (-self.price.kappa_per_year * (next - st.next_jump_day) / DAYS_PER_YEAR).exp();
+                st.z += xi
+                    * (-self.price.kappa_per_year * (next - st.next_jump_day) / DAYS_PER_YEAR)
+                        .exp();
                 st.jumps += 1;
                 st.next_jump_day += j.next_gap_days(jump_rng);
             }
@@ -242,7 +270,11 @@ impl MarketModel {
             utilization: u,
             power_usd_per_kwh: power * ov.power_mult,
             price_to_curve_ratio: physical_log.exp(),
-            capacity_factor: if t >= st.commissioning_day { ov.capacity_factor } else { 0.0 },
+            capacity_factor: if t >= st.commissioning_day {
+                ov.capacity_factor
+            } else {
+                0.0
+            },
             opex_multiplier: ov.opex_mult,
             collateral_multiplier: ov.collateral_mult,
         }

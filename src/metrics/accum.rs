@@ -58,13 +58,20 @@ pub struct Layout {
 impl Layout {
     pub fn new(horizon_days: u32, interval_days: u32, ranges: Vec<(f64, f64)>) -> Self {
         let last = horizon_days.saturating_sub(1);
-        let mut row_days: Vec<u32> = (0..horizon_days).step_by(interval_days.max(1) as usize).collect();
+        let mut row_days: Vec<u32> = (0..horizon_days)
+            .step_by(interval_days.max(1) as usize)
+            .collect();
         if row_days.last() != Some(&last) {
             row_days.push(last);
         }
         let years = horizon_days.div_ceil(365).max(1);
         let year_days = (1..=years).map(|y| (y * 365).min(last)).collect();
-        Self { horizon_days, row_days, year_days, ranges }
+        Self {
+            horizon_days,
+            row_days,
+            year_days,
+            ranges,
+        }
     }
 }
 
@@ -77,7 +84,10 @@ pub struct SeriesRows {
 
 impl SeriesRows {
     fn new(rows: usize, (lo, hi): (f64, f64)) -> Self {
-        Self { moments: vec![Moments::default(); rows], hist: vec![BinnedHistogram::new(lo, hi, ROW_BINS); rows] }
+        Self {
+            moments: vec![Moments::default(); rows],
+            hist: vec![BinnedHistogram::new(lo, hi, ROW_BINS); rows],
+        }
     }
     #[inline]
     pub fn add(&mut self, row: usize, x: f64) {
@@ -85,8 +95,14 @@ impl SeriesRows {
         self.hist[row].add(x);
     }
     fn merge(&mut self, o: &Self) {
-        self.moments.iter_mut().zip(&o.moments).for_each(|(a, b)| a.merge(b));
-        self.hist.iter_mut().zip(&o.hist).for_each(|(a, b)| a.merge(b));
+        self.moments
+            .iter_mut()
+            .zip(&o.moments)
+            .for_each(|(a, b)| a.merge(b));
+        self.hist
+            .iter_mut()
+            .zip(&o.hist)
+            .for_each(|(a, b)| a.merge(b));
     }
 }
 
@@ -116,13 +132,26 @@ pub struct LoanAcc {
 
 impl LoanAcc {
     fn new(rows: usize, years: usize) -> Self {
-        Self { defaults_by_row: vec![0; rows], defaults_by_year: vec![0; years], ..Default::default() }
+        Self {
+            defaults_by_row: vec![0; rows],
+            defaults_by_year: vec![0; years],
+            ..Default::default()
+        }
     }
     fn merge(&mut self, o: &Self) {
         self.default.merge(&o.default);
-        self.defaults_by_row.iter_mut().zip(&o.defaults_by_row).for_each(|(a, b)| *a += b);
-        self.defaults_by_year.iter_mut().zip(&o.defaults_by_year).for_each(|(a, b)| *a += b);
-        self.defaults_by_cause.iter_mut().zip(&o.defaults_by_cause).for_each(|(a, b)| *a += b);
+        self.defaults_by_row
+            .iter_mut()
+            .zip(&o.defaults_by_row)
+            .for_each(|(a, b)| *a += b);
+        self.defaults_by_year
+            .iter_mut()
+            .zip(&o.defaults_by_year)
+            .for_each(|(a, b)| *a += b);
+        self.defaults_by_cause
+            .iter_mut()
+            .zip(&o.defaults_by_cause)
+            .for_each(|(a, b)| *a += b);
         self.loss.merge(&o.loss);
         self.loss_sketch.merge(&o.loss_sketch);
         self.lgd.merge(&o.lgd);
@@ -207,7 +236,11 @@ impl Accumulator {
         let rows = layout.row_days.len();
         let years = layout.year_days.len();
         Self {
-            series: layout.ranges.iter().map(|&r| SeriesRows::new(rows, r)).collect(),
+            series: layout
+                .ranges
+                .iter()
+                .map(|&r| SeriesRows::new(rows, r))
+                .collect(),
             price_year: vec![QuantileSketch::new(); years],
             price_year_m: vec![Moments::default(); years],
             util_year: vec![QuantileSketch::new(); years],
@@ -234,28 +267,43 @@ impl Accumulator {
     /// Merge another accumulator of the same layout (exact, order-independent).
     pub fn merge(&mut self, o: &Self) {
         self.paths += o.paths;
-        self.series.iter_mut().zip(&o.series).for_each(|(a, b)| a.merge(b));
+        self.series
+            .iter_mut()
+            .zip(&o.series)
+            .for_each(|(a, b)| a.merge(b));
         for (a, b) in self.price_year.iter_mut().zip(&o.price_year) {
             a.merge(b);
         }
-        self.price_year_m.iter_mut().zip(&o.price_year_m).for_each(|(a, b)| a.merge(b));
+        self.price_year_m
+            .iter_mut()
+            .zip(&o.price_year_m)
+            .for_each(|(a, b)| a.merge(b));
         for (a, b) in self.util_year.iter_mut().zip(&o.util_year) {
             a.merge(b);
         }
-        self.util_year_m.iter_mut().zip(&o.util_year_m).for_each(|(a, b)| a.merge(b));
+        self.util_year_m
+            .iter_mut()
+            .zip(&o.util_year_m)
+            .for_each(|(a, b)| a.merge(b));
         self.jumps.merge(&o.jumps);
         self.hedged.merge(&o.hedged);
         self.unhedged.merge(&o.unhedged);
         for (a, b) in self.settlement_year.iter_mut().zip(&o.settlement_year) {
             a.merge(b);
         }
-        self.settlement_year_m.iter_mut().zip(&o.settlement_year_m).for_each(|(a, b)| a.merge(b));
+        self.settlement_year_m
+            .iter_mut()
+            .zip(&o.settlement_year_m)
+            .for_each(|(a, b)| a.merge(b));
         self.pv_fixed_per_usd.merge(&o.pv_fixed_per_usd);
         self.pv_variable.merge(&o.pv_variable);
         self.pv_cross.merge(&o.pv_cross);
         self.trader_pnl.merge(&o.trader_pnl);
         self.trader_pnl_sketch.merge(&o.trader_pnl_sketch);
-        self.swap_net_row.iter_mut().zip(&o.swap_net_row).for_each(|(a, b)| a.merge(b));
+        self.swap_net_row
+            .iter_mut()
+            .zip(&o.swap_net_row)
+            .for_each(|(a, b)| a.merge(b));
         self.hours_sold.merge(&o.hours_sold);
         self.capacity_hours.merge(&o.capacity_hours);
         self.margin.merge(&o.margin);

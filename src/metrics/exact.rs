@@ -85,7 +85,9 @@ mod tests {
 
     #[test]
     fn merge_order_does_not_change_bits() {
-        let xs: Vec<f64> = (0..1000).map(|i| ((i as f64) * 0.737).sin() * 1e6 + 0.1).collect();
+        let xs: Vec<f64> = (0..1000)
+            .map(|i| ((i as f64) * 0.737).sin() * 1e6 + 0.1)
+            .collect();
         let mut a = Moments::default();
         xs.iter().for_each(|&x| a.add(x));
         let mut parts: Vec<Moments> = xs

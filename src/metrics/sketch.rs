@@ -211,9 +211,14 @@ impl QuantileSketch {
             return Vec::new();
         }
         let (lo, hi) = (self.min(), self.max());
-        let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
-        let mut out: Vec<(f64, f64, u64)> =
-            (0..bins).map(|i| (lo + i as f64 * width, lo + (i + 1) as f64 * width, 0)).collect();
+        let width = if hi > lo {
+            (hi - lo) / bins as f64
+        } else {
+            1.0
+        };
+        let mut out: Vec<(f64, f64, u64)> = (0..bins)
+            .map(|i| (lo + i as f64 * width, lo + (i + 1) as f64 * width, 0))
+            .collect();
         for (v, c) in self.buckets() {
             let v = v.clamp(lo, hi);
             let i = (((v - lo) / width) as usize).min(bins - 1);
@@ -236,7 +241,12 @@ pub struct BinnedHistogram {
 impl BinnedHistogram {
     pub fn new(lo: f64, hi: f64, bins: usize) -> Self {
         let hi = if hi > lo { hi } else { lo + 1.0 };
-        Self { lo, hi, counts: vec![0; bins.max(1)], clamped: 0 }
+        Self {
+            lo,
+            hi,
+            counts: vec![0; bins.max(1)],
+            clamped: 0,
+        }
     }
 
     #[inline]
@@ -295,7 +305,9 @@ mod tests {
 
     #[test]
     fn sketch_quantiles_within_relative_accuracy_of_exact() {
-        let xs: Vec<f64> = (1..=10_000).map(|i| (i as f64 * 0.37).sin() * 500.0 + (i as f64) * 0.01).collect();
+        let xs: Vec<f64> = (1..=10_000)
+            .map(|i| (i as f64 * 0.37).sin() * 500.0 + (i as f64) * 0.01)
+            .collect();
         let mut s = QuantileSketch::new();
         xs.iter().for_each(|&x| s.add(x));
         let mut sorted = xs.clone();
@@ -303,7 +315,10 @@ mod tests {
         for q in [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99] {
             let exact = sorted[((q * 10_000.0_f64).ceil() as usize).max(1) - 1];
             let got = s.quantile(q);
-            assert!((got - exact).abs() <= SKETCH_ALPHA * exact.abs() + 1e-9, "q={q}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= SKETCH_ALPHA * exact.abs() + 1e-9,
+                "q={q}: {got} vs {exact}"
+            );
         }
     }
 
@@ -314,7 +329,11 @@ mod tests {
         let mut all = QuantileSketch::new();
         for i in 0..500 {
             let x = (i as f64 - 250.0) * 1.7;
-            if i % 3 == 0 { a.add(x) } else { b.add(x) }
+            if i % 3 == 0 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
             all.add(x);
         }
         let mut ab = a.clone();

@@ -13,8 +13,15 @@ use super::table::Table;
 use serde_json::{json, Map, Value};
 
 /// Quantile levels of the `periods` table and the market summary.
-pub const QUANTILES: [(f64, &str); 7] =
-    [(0.01, "p01"), (0.05, "p05"), (0.25, "p25"), (0.50, "p50"), (0.75, "p75"), (0.95, "p95"), (0.99, "p99")];
+pub const QUANTILES: [(f64, &str); 7] = [
+    (0.01, "p01"),
+    (0.05, "p05"),
+    (0.25, "p25"),
+    (0.50, "p50"),
+    (0.75, "p75"),
+    (0.95, "p95"),
+    (0.99, "p99"),
+];
 
 /// A finite JSON number (non-finite values become 0 and are reported by the engine before this).
 pub fn num(x: f64) -> Value {
@@ -82,7 +89,14 @@ fn loan_summary(l: &LoanAcc, paths: u64, principal: f64) -> Value {
         ("defaults_by_cause", causes),
         ("expected_loss", num(l.loss.mean())),
         ("expected_loss_se", num(l.loss.se())),
-        ("expected_loss_pct_principal", num(if principal > 0.0 { l.loss.mean() / principal } else { 0.0 })),
+        (
+            "expected_loss_pct_principal",
+            num(if principal > 0.0 {
+                l.loss.mean() / principal
+            } else {
+                0.0
+            }),
+        ),
         ("lgd_mean", num(l.lgd.mean())),
         ("lgd_mean_se", num(l.lgd.se())),
         ("credit_var_99", num(l.loss_sketch.quantile(0.99))),
@@ -114,13 +128,22 @@ pub fn par_price(acc: &Accumulator) -> (f64, f64) {
 
 /// Build `summary.json` from the accumulator. `extra` objects (e.g. `swap` details known to the
 /// engine, `attribution`) are merged in at the top level.
-pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_price: f64, extra: Vec<(&str, Value)>) -> Value {
+pub fn summary(
+    acc: &Accumulator,
+    id: &RunIdentity,
+    principal_usd: f64,
+    fixed_price: f64,
+    extra: Vec<(&str, Value)>,
+) -> Value {
     let years = acc.layout.year_days.len();
     let by_year = |m: &[Moments], s: &[QuantileSketch]| -> Value {
         Value::Array(
             (0..years)
                 .map(|y| {
-                    let mut v = vec![("year", json!(y + 1)), ("day", json!(acc.layout.year_days[y]))];
+                    let mut v = vec![
+                        ("year", json!(y + 1)),
+                        ("day", json!(acc.layout.year_days[y])),
+                    ];
                     v.extend(dist_stats(&m[y], &s[y]));
                     obj(v)
                 })
@@ -129,11 +152,17 @@ pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_pr
     };
     let last = years - 1;
     let price = obj(vec![
-        ("horizon", obj(dist_stats(&acc.price_year_m[last], &acc.price_year[last]))),
+        (
+            "horizon",
+            obj(dist_stats(&acc.price_year_m[last], &acc.price_year[last])),
+        ),
         ("by_year", by_year(&acc.price_year_m, &acc.price_year)),
     ]);
     let util = obj(vec![
-        ("horizon", obj(dist_stats(&acc.util_year_m[last], &acc.util_year[last]))),
+        (
+            "horizon",
+            obj(dist_stats(&acc.util_year_m[last], &acc.util_year[last])),
+        ),
         ("by_year", by_year(&acc.util_year_m, &acc.util_year)),
     ]);
     let jumps = obj(vec![
@@ -164,7 +193,10 @@ pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_pr
         ("es_975_se", num(loss.es_se_above(0.975))),
         ("pd", num(tpd)),
         ("pd_se", num(tpd_se)),
-        ("liquidity_need_p99", num(acc.margin.liquidity_need.quantile(0.99))),
+        (
+            "liquidity_need_p99",
+            num(acc.margin.liquidity_need.quantile(0.99)),
+        ),
     ]);
     let irr = &acc.hedged.equity_irr;
     let operator = obj(vec![
@@ -172,9 +204,18 @@ pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_pr
         ("equity_irr_p50", num(irr.quantile(0.50))),
         ("equity_irr_p90", num(irr.quantile(0.90))),
         ("equity_irr_p50_se", num(irr.quantile_se(0.50))),
-        ("unhedged_equity_irr_p10", num(acc.unhedged.equity_irr.quantile(0.10))),
-        ("unhedged_equity_irr_p50", num(acc.unhedged.equity_irr.quantile(0.50))),
-        ("unhedged_equity_irr_p90", num(acc.unhedged.equity_irr.quantile(0.90))),
+        (
+            "unhedged_equity_irr_p10",
+            num(acc.unhedged.equity_irr.quantile(0.10)),
+        ),
+        (
+            "unhedged_equity_irr_p50",
+            num(acc.unhedged.equity_irr.quantile(0.50)),
+        ),
+        (
+            "unhedged_equity_irr_p90",
+            num(acc.unhedged.equity_irr.quantile(0.90)),
+        ),
     ]);
     let mut top = vec![
         (
@@ -189,13 +230,26 @@ pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_pr
                 ("quantile_relative_accuracy", num(SKETCH_ALPHA)),
             ]),
         ),
-        ("market", obj(vec![("price", price), ("utilization", util), ("jumps", jumps)])),
+        (
+            "market",
+            obj(vec![
+                ("price", price),
+                ("utilization", util),
+                ("jumps", jumps),
+            ]),
+        ),
         (
             "loan",
             obj(vec![
                 ("principal_usd", num(principal_usd)),
-                ("hedged", loan_summary(&acc.hedged, acc.paths, principal_usd)),
-                ("unhedged", loan_summary(&acc.unhedged, acc.paths, principal_usd)),
+                (
+                    "hedged",
+                    loan_summary(&acc.hedged, acc.paths, principal_usd),
+                ),
+                (
+                    "unhedged",
+                    loan_summary(&acc.unhedged, acc.paths, principal_usd),
+                ),
             ]),
         ),
         (
@@ -228,16 +282,28 @@ pub fn summary(acc: &Accumulator, id: &RunIdentity, principal_usd: f64, fixed_pr
 /// cumulative default probability hedged and unhedged, and the mean swap settlement.
 pub fn periods_table(acc: &Accumulator) -> Table {
     let rows = acc.layout.row_days.len();
-    let mut t = Table::new("periods").with("day", acc.layout.row_days.iter().map(|&d| d as f64).collect());
+    let mut t = Table::new("periods").with(
+        "day",
+        acc.layout.row_days.iter().map(|&d| d as f64).collect(),
+    );
     for (i, name) in SERIES_NAMES.iter().enumerate().take(N_SERIES) {
         let s = &acc.series[i];
-        t.push(format!("{name}_mean"), s.moments.iter().map(|m| m.mean()).collect());
+        t.push(
+            format!("{name}_mean"),
+            s.moments.iter().map(|m| m.mean()).collect(),
+        );
         for (q, qn) in QUANTILES {
-            t.push(format!("{name}_{qn}"), s.hist.iter().map(|h| h.quantile(q)).collect());
+            t.push(
+                format!("{name}_{qn}"),
+                s.hist.iter().map(|h| h.quantile(q)).collect(),
+            );
         }
     }
     let n = acc.paths.max(1) as f64;
-    for (name, l) in [("cum_default_hedged", &acc.hedged), ("cum_default_unhedged", &acc.unhedged)] {
+    for (name, l) in [
+        ("cum_default_hedged", &acc.hedged),
+        ("cum_default_unhedged", &acc.unhedged),
+    ] {
         let mut cum = 0u64;
         t.push(
             name,
@@ -249,19 +315,45 @@ pub fn periods_table(acc: &Accumulator) -> Table {
                 .collect(),
         );
     }
-    t.push("swap_net_mean_usd", acc.swap_net_row.iter().map(|m| m.mean()).collect());
+    t.push(
+        "swap_net_mean_usd",
+        acc.swap_net_row.iter().map(|m| m.mean()).collect(),
+    );
     t
 }
 
-fn hist_table(name: &str, lo_name: &str, hi_name: &str, parts: &[(&str, &QuantileSketch)], bins: usize) -> Table {
+fn hist_table(
+    name: &str,
+    lo_name: &str,
+    hi_name: &str,
+    parts: &[(&str, &QuantileSketch)],
+    bins: usize,
+) -> Table {
     // Common bin edges across the parts.
-    let lo = parts.iter().map(|(_, s)| s.min()).fold(f64::INFINITY, f64::min);
-    let hi = parts.iter().map(|(_, s)| s.max()).fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-    let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+    let lo = parts
+        .iter()
+        .map(|(_, s)| s.min())
+        .fold(f64::INFINITY, f64::min);
+    let hi = parts
+        .iter()
+        .map(|(_, s)| s.max())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let width = if hi > lo {
+        (hi - lo) / bins as f64
+    } else {
+        1.0
+    };
     let mut t = Table::new(name)
         .with(lo_name, (0..bins).map(|i| lo + i as f64 * width).collect())
-        .with(hi_name, (0..bins).map(|i| lo + (i + 1) as f64 * width).collect());
+        .with(
+            hi_name,
+            (0..bins).map(|i| lo + (i + 1) as f64 * width).collect(),
+        );
     for (col, s) in parts {
         let mut counts = vec![0.0; bins];
         for (v, c) in s.buckets() {
@@ -280,16 +372,34 @@ pub fn tables(acc: &Accumulator) -> Vec<Table> {
     out.push(
         Table::new("settlement_by_year")
             .with("year", (1..=years).map(|y| y as f64).collect())
-            .with("mean_usd", acc.settlement_year_m.iter().map(|m| m.mean()).collect())
-            .with("p05_usd", acc.settlement_year.iter().map(|s| s.quantile(0.05)).collect())
-            .with("p95_usd", acc.settlement_year.iter().map(|s| s.quantile(0.95)).collect()),
+            .with(
+                "mean_usd",
+                acc.settlement_year_m.iter().map(|m| m.mean()).collect(),
+            )
+            .with(
+                "p05_usd",
+                acc.settlement_year
+                    .iter()
+                    .map(|s| s.quantile(0.05))
+                    .collect(),
+            )
+            .with(
+                "p95_usd",
+                acc.settlement_year
+                    .iter()
+                    .map(|s| s.quantile(0.95))
+                    .collect(),
+            ),
     );
     if acc.hedged.loss_sketch.count() > 0 {
         out.push(hist_table(
             "loss_hist",
             "lower_usd",
             "upper_usd",
-            &[("hedged_count", &acc.hedged.loss_sketch), ("unhedged_count", &acc.unhedged.loss_sketch)],
+            &[
+                ("hedged_count", &acc.hedged.loss_sketch),
+                ("unhedged_count", &acc.unhedged.loss_sketch),
+            ],
             60,
         ));
     }
@@ -298,15 +408,30 @@ pub fn tables(acc: &Accumulator) -> Vec<Table> {
             "dscr_hist",
             "lower",
             "upper",
-            &[("hedged_count", &acc.hedged.dscr_min), ("unhedged_count", &acc.unhedged.dscr_min)],
+            &[
+                ("hedged_count", &acc.hedged.dscr_min),
+                ("unhedged_count", &acc.unhedged.dscr_min),
+            ],
             60,
         ));
     }
     if acc.trader_pnl_sketch.count() > 0 {
-        out.push(hist_table("trader_pnl_hist", "lower_usd", "upper_usd", &[("count", &acc.trader_pnl_sketch)], 60));
+        out.push(hist_table(
+            "trader_pnl_hist",
+            "lower_usd",
+            "upper_usd",
+            &[("count", &acc.trader_pnl_sketch)],
+            60,
+        ));
     }
     if acc.margin.call_size.count() > 0 {
-        out.push(hist_table("margin_call_hist", "lower_usd", "upper_usd", &[("count", &acc.margin.call_size)], 40));
+        out.push(hist_table(
+            "margin_call_hist",
+            "lower_usd",
+            "upper_usd",
+            &[("count", &acc.margin.call_size)],
+            40,
+        ));
     }
     out
 }

@@ -16,7 +16,10 @@ pub struct Table {
 impl Table {
     /// An empty table with this name.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), columns: Vec::new() }
+        Self {
+            name: name.into(),
+            columns: Vec::new(),
+        }
     }
 
     /// Append a column (builder style). Panics in debug builds if the length differs.
@@ -27,7 +30,10 @@ impl Table {
 
     /// Append a column.
     pub fn push(&mut self, column: impl Into<String>, values: Vec<f64>) {
-        debug_assert!(self.columns.first().is_none_or(|(_, c)| c.len() == values.len()));
+        debug_assert!(self
+            .columns
+            .first()
+            .is_none_or(|(_, c)| c.len() == values.len()));
         self.columns.push((column.into(), values));
     }
 
@@ -38,6 +44,9 @@ impl Table {
 
     /// The column with this name.
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.columns.iter().find(|(n, _)| n == name).map(|(_, c)| c.as_slice())
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.as_slice())
     }
 }
