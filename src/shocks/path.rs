@@ -420,3 +420,54 @@ impl PathShocks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Layer, Shape};
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn redraw_does_not_reallocate_in_steady_state() {
+        let shocks = [
+            Shock {
+                name: "price".into(),
+                layer: Layer(1),
+                arrival: Arrival::Probability {
+                    probability: 0.5,
+                    first_day: 0,
+                    last_day: 99,
+                },
+                magnitude: Magnitude::Normal {
+                    mean: -0.2,
+                    std: 0.1,
+                },
+                shape: Shape::Ramp { days: 10 },
+                target: ShockTarget::PriceLevel,
+                demand_elasticity: 0.1,
+            },
+            Shock {
+                name: "power".into(),
+                layer: Layer(0),
+                arrival: Arrival::FixedDay(5),
+                magnitude: Magnitude::Fixed(0.3),
+                shape: Shape::Step,
+                target: ShockTarget::PowerPrice,
+                demand_elasticity: 0.0,
+            },
+        ];
+        let mut p = PathShocks::new(&shocks);
+        let rng =
+            |path: u64| move |i: usize| Xoshiro256PlusPlus::seed_from_u64(path * 10 + i as u64);
+        p.redraw(&shocks, 100, &[true, true], rng(0));
+        let buffers: Vec<*const f64> = p.fields.iter().map(|f| f.as_ptr()).collect();
+        let occurrences = p.occurrences.as_ptr();
+        for path in 1..200 {
+            p.redraw(&shocks, 100, &[true, true], rng(path));
+            assert_eq!(p.occurrences.as_ptr(), occurrences);
+            let now: Vec<*const f64> = p.fields.iter().map(|f| f.as_ptr()).collect();
+            assert_eq!(now, buffers);
+        }
+    }
+}
