@@ -1,33 +1,22 @@
-//! Layer shocks (placeholder interface until the shock engine lands): the per-day overlay the
-//! market applies.
+//! Layer shocks (SPEC §5, seed 000): per-path draws of the validated [`crate::scenario::Shock`]s
+//! and the daily [`Overlay`] they put on the market factors and the cluster.
+//!
+//! Owns: arrival and magnitude sampling (one random stream per shock, handed in by the engine),
+//! the time profile of each shape, the conversion of magnitudes into overlay fields, and the
+//! combination of several shocks on the same day.
+//! Must not: read files, know TOML or the presets (that is `scenario/`), create random generators,
+//! or step the market factors (the engine applies the overlay; see the field docs of [`Overlay`]).
+//!
+//! Conventions (documented in `docs/shocks.md`):
+//! - a relative change `m` at weight `w` moves a log field by `ln(1 + m) · w` (geometric
+//!   interpolation: the multiplier is `(1 + m)^w`), with `m` floored at [`MIN_RELATIVE_CHANGE`];
+//! - utilization points are fractions of capacity (0.05 = five percentage points);
+//! - capacity factors multiply `clamp(1 − m·w, 0, 1)`.
 
-/// The combined effect of all arrived shocks on one day.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Overlay {
-    pub price_level_log: f64,
-    pub price_mean_log: f64,
-    pub util_mean_points: f64,
-    pub util_level: Option<(f64, f64)>,
-    pub capacity_factor: f64,
-    pub basis_log: f64,
-    pub index_log: f64,
-    pub power_mult: f64,
-    pub opex_mult: f64,
-    pub collateral_mult: f64,
-}
+mod overlay;
+mod path;
+mod shape;
 
-impl Overlay {
-    /// No shock.
-    pub const NEUTRAL: Overlay = Overlay {
-        price_level_log: 0.0,
-        price_mean_log: 0.0,
-        util_mean_points: 0.0,
-        util_level: None,
-        capacity_factor: 1.0,
-        basis_log: 0.0,
-        index_log: 0.0,
-        power_mult: 1.0,
-        opex_mult: 1.0,
-        collateral_mult: 1.0,
-    };
-}
+pub use overlay::Overlay;
+pub use path::{Occurrence, PathShocks, MAX_POISSON_OCCURRENCES, MIN_RELATIVE_CHANGE};
+pub use shape::shape_weight;
