@@ -5,6 +5,9 @@
 //! loan, swap, waterfall, CSA) → `metrics` (streaming accumulators, summary, tables) → `report`
 //! (Parquet, charts, HTML). See `ARCHITECTURE.md`.
 
+pub mod app;
+pub mod attribution;
+pub mod cli;
 pub mod contract;
 pub mod engine;
 pub mod market;

@@ -48,8 +48,6 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Fit the price model (drift, κ, σ) to a CSV of daily prices (columns day, price).
-    Calibrate { file: PathBuf },
 }
 
 /// Flags shared by commands that simulate.

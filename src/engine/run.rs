@@ -4,19 +4,29 @@
 //! accumulator merges exactly, so the result depends on (scenario, seed, paths) and never on the
 //! thread count, the chunking or the shard split. Work is split into chunks of [`CHUNK_PATHS`]
 //! paths handed to rayon; each worker folds into its own accumulator.
-//! Must not: do I/O or print (progress goes through [`Observer`]).
+//!
+//! One day of one path: the shock overlay in force → the market factors advance (exact OU,
+//! jumps) → [`DayMarket`] → the contracts step (cluster, swap, hedged and unhedged loan,
+//! waterfall) → the row statistics. At the end of the path its outcome goes into the
+//! accumulator. Must not: do I/O or print (progress goes through [`Observer`]).
 
 use super::observer::Observer;
 use super::streams::{purpose, stream};
+use crate::contract::{ContractError, ContractTerms, DayMarket, LoanOutcome, PathContracts};
 use crate::market::{DayFactors, MarketModel};
-use crate::metrics::accum::{Accumulator, Layout, Series};
-use crate::scenario::Scenario;
-use crate::shocks::Overlay;
+use crate::metrics::accum::{Accumulator, Layout, LoanAcc, Series};
+use crate::metrics::{Moments, QuantileSketch};
+use crate::scenario::{FixedPrice, Scenario};
+use crate::shocks::{Overlay, PathShocks};
 use rayon::prelude::*;
 use std::ops::Range;
 
 /// Paths per unit of parallel work.
 pub const CHUNK_PATHS: u64 = 64;
+
+/// Paths of the pilot pass that solves the par fixed price (the first `min(paths, this)` paths of
+/// the run's seed, so every shard of a run solves the same par price).
+pub const PAR_PILOT_PATHS: u64 = 20_000;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +53,8 @@ pub enum EngineError {
     },
     #[error("could not start the thread pool: {0}")]
     ThreadPool(String),
+    #[error("contract terms: {0}")]
+    Contract(#[from] ContractError),
     #[error("{0}")]
     Model(String),
 }
@@ -59,31 +71,89 @@ pub fn shard_range(paths: u64, index: u64, count: u64) -> Range<u64> {
 pub struct RunContext<'a> {
     pub scenario: &'a Scenario,
     pub market: MarketModel,
+    pub terms: ContractTerms,
     pub layout: Layout,
     pub seed: u64,
+    /// The swap's fixed price used on every path, $/GPU-hour (par already resolved).
+    pub fixed_price_usd_per_gpu_hour: f64,
+    /// `shocks_enabled[i] == false` switches scenario shock `i` off (layer attribution); its
+    /// stream is left untouched, so the other shocks keep their draws.
+    pub shocks_enabled: Vec<bool>,
 }
 
 impl<'a> RunContext<'a> {
-    pub fn new(s: &'a Scenario, seed: u64) -> Self {
+    /// Precompute the market model, the contract terms and the table layout.
+    pub fn new(
+        s: &'a Scenario,
+        seed: u64,
+        fixed_price_usd_per_gpu_hour: f64,
+        shocks_enabled: Vec<bool>,
+    ) -> Result<Self, EngineError> {
         let horizon = horizon_days(s);
         let market = MarketModel::new(s, horizon);
+        let base: Vec<DayMarket> = market.base_case().iter().map(day_market).collect();
+        let terms = ContractTerms::new(s, &base, fixed_price_usd_per_gpu_hour)?;
         let layout = Layout::new(
             horizon,
             s.simulation.report_interval_days,
             series_ranges(s, &market),
         );
-        Self {
+        Ok(Self {
             scenario: s,
             market,
+            terms,
             layout,
             seed,
-        }
+            fixed_price_usd_per_gpu_hour,
+            shocks_enabled,
+        })
     }
 }
 
 /// Horizon in days: loan tenor × payment interval + tail.
 pub fn horizon_days(s: &Scenario) -> u32 {
     s.loan.tenor_months * s.loan.payment_interval_days + s.simulation.tail_days
+}
+
+/// The contracts' view of one day of the market.
+#[inline]
+pub fn day_market(f: &DayFactors) -> DayMarket {
+    DayMarket {
+        day: f.day,
+        index_price: f.index_price,
+        operator_price: f.operator_price,
+        utilization: f.utilization,
+        capacity_factor: f.capacity_factor,
+        power_usd_per_kwh: f.power_usd_per_kwh,
+        opex_multiplier: f.opex_multiplier,
+        collateral_multiplier: f.collateral_multiplier,
+        price_to_curve_ratio: f.price_to_curve_ratio,
+    }
+}
+
+/// The swap fixed price of a run, $/GPU-hour: the scenario's number, or the par price solved on
+/// a pilot of the run's own first paths (common random numbers). Both legs are computed on the
+/// contractual schedule ignoring default, so the swap value is linear in P_fix and
+/// par = E[PV variable leg] / E[PV fixed leg per $1]; one pass solves it exactly on the sample.
+/// Returns (price, standard error of the par estimate; 0 for a contractual price).
+pub fn resolve_fixed_price(
+    s: &Scenario,
+    settings: &RunSettings,
+    obs: &dyn Observer,
+) -> Result<(f64, f64), EngineError> {
+    match s.swap.fixed_price {
+        FixedPrice::Usd(p) => Ok((p, 0.0)),
+        FixedPrice::Par => {
+            let pilot = RunSettings {
+                paths: settings.paths.min(PAR_PILOT_PATHS),
+                path_range: None,
+                ..settings.clone()
+            };
+            let ctx = RunContext::new(s, settings.seed, 0.0, vec![true; s.shocks.len()])?;
+            let acc = simulate_labelled(&ctx, &pilot, obs, "par price")?;
+            Ok(crate::metrics::summary::par_price(&acc))
+        }
+    }
 }
 
 /// Histogram ranges of the per-period series, set from the scenario so a fan chart resolves its
@@ -105,7 +175,7 @@ pub fn series_ranges(s: &Scenario, m: &MarketModel) -> Vec<(f64, f64)> {
         (0.0, max_theta * 3.0),              // operator price
         (0.0, 1.0),                          // utilization
         (0.0, day_revenue_max),              // revenue per day
-        (-2.0, 6.0),                         // DSCR
+        (0.0, 4.0),                          // DSCR
         (0.0, principal * 0.5),              // cash
         (0.0, principal * 0.25),             // DSRA
         (0.0, capex * 1.5),                  // collateral
@@ -118,6 +188,16 @@ pub fn series_ranges(s: &Scenario, m: &MarketModel) -> Vec<(f64, f64)> {
 #[derive(Debug)]
 struct Scratch {
     acc: Accumulator,
+    shocks: PathShocks,
+}
+
+impl Scratch {
+    fn new(ctx: &RunContext) -> Self {
+        Self {
+            acc: Accumulator::new(ctx.layout.clone()),
+            shocks: PathShocks::new(&ctx.scenario.shocks),
+        }
+    }
 }
 
 /// Simulate `settings` and return the merged accumulator.
@@ -126,35 +206,38 @@ pub fn simulate(
     settings: &RunSettings,
     obs: &dyn Observer,
 ) -> Result<Accumulator, EngineError> {
+    simulate_labelled(ctx, settings, obs, "paths")
+}
+
+/// Run `body` for every path of `settings` on rayon, chunk by chunk, folding into per-worker
+/// state created by `init` and merged with `merge` (which must be exact and order-independent).
+fn for_paths<T: Send>(
+    settings: &RunSettings,
+    obs: &dyn Observer,
+    label: &str,
+    init: impl Fn() -> T + Sync + Send,
+    body: impl Fn(&mut T, u64) -> Result<(), EngineError> + Sync + Send,
+    merge: impl Fn(&mut T, T) + Sync + Send,
+) -> Result<T, EngineError> {
     let range = settings.path_range.clone().unwrap_or(0..settings.paths);
     let n_chunks = (range.end - range.start).div_ceil(CHUNK_PATHS);
-    obs.on_start("paths", range.end - range.start);
-    let work = || -> Result<Accumulator, EngineError> {
-        let result = (0..n_chunks)
+    obs.on_start(label, range.end - range.start);
+    let work = || -> Result<T, EngineError> {
+        (0..n_chunks)
             .into_par_iter()
-            .try_fold(
-                || Scratch {
-                    acc: Accumulator::new(ctx.layout.clone()),
-                },
-                |mut scratch, c| {
-                    let lo = range.start + c * CHUNK_PATHS;
-                    let hi = (lo + CHUNK_PATHS).min(range.end);
-                    for path in lo..hi {
-                        simulate_path(ctx, path, &mut scratch)?;
-                    }
-                    obs.on_progress(hi - lo);
-                    Ok(scratch)
-                },
-            )
-            .map(|r| r.map(|s| s.acc))
-            .try_reduce(
-                || Accumulator::new(ctx.layout.clone()),
-                |mut a, b| {
-                    a.merge(&b);
-                    Ok(a)
-                },
-            )?;
-        Ok(result)
+            .try_fold(&init, |mut state, c| {
+                let lo = range.start + c * CHUNK_PATHS;
+                let hi = (lo + CHUNK_PATHS).min(range.end);
+                for path in lo..hi {
+                    body(&mut state, path)?;
+                }
+                obs.on_progress(hi - lo);
+                Ok(state)
+            })
+            .try_reduce(&init, |mut a, b| {
+                merge(&mut a, b);
+                Ok(a)
+            })
     };
     let out = match settings.threads {
         Some(t) => rayon::ThreadPoolBuilder::new()
@@ -166,6 +249,94 @@ pub fn simulate(
     };
     obs.on_finish();
     out
+}
+
+fn simulate_labelled(
+    ctx: &RunContext,
+    settings: &RunSettings,
+    obs: &dyn Observer,
+    label: &str,
+) -> Result<Accumulator, EngineError> {
+    let scratch = for_paths(
+        settings,
+        obs,
+        label,
+        || Scratch::new(ctx),
+        |sc, path| simulate_path(ctx, path, sc).map(|_| ()),
+        |a, b| a.acc.merge(&b.acc),
+    )?;
+    Ok(scratch.acc)
+}
+
+/// Paired differences `a − b` per path of two runs on common random numbers (same seed, same
+/// paths): the standard errors of these means are the standard errors of the differences.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairedDiff {
+    pub hedged_default: Moments,
+    pub unhedged_default: Moments,
+    pub hedged_loss_usd: Moments,
+    pub unhedged_loss_usd: Moments,
+    pub trader_pnl_pv_usd: Moments,
+    /// Trader P&L per path of run `a` and of run `b` (for expected-shortfall differences).
+    pub trader_pnl_a: QuantileSketch,
+    pub trader_pnl_b: QuantileSketch,
+}
+
+impl PairedDiff {
+    fn merge(&mut self, o: &Self) {
+        self.hedged_default.merge(&o.hedged_default);
+        self.unhedged_default.merge(&o.unhedged_default);
+        self.hedged_loss_usd.merge(&o.hedged_loss_usd);
+        self.unhedged_loss_usd.merge(&o.unhedged_loss_usd);
+        self.trader_pnl_pv_usd.merge(&o.trader_pnl_pv_usd);
+        self.trader_pnl_a.merge(&o.trader_pnl_a);
+        self.trader_pnl_b.merge(&o.trader_pnl_b);
+    }
+}
+
+/// Simulate every path of `settings` under both contexts and accumulate per-path differences.
+pub fn simulate_paired(
+    a: &RunContext,
+    b: &RunContext,
+    settings: &RunSettings,
+    obs: &dyn Observer,
+    label: &str,
+) -> Result<PairedDiff, EngineError> {
+    let ind = |x: bool| if x { 1.0 } else { 0.0 };
+    let out = for_paths(
+        settings,
+        obs,
+        label,
+        || (Scratch::new(a), Scratch::new(b), PairedDiff::default()),
+        |(sa, sb, d), path| {
+            let x = simulate_path(a, path, sa)?;
+            let y = simulate_path(b, path, sb)?;
+            d.hedged_default
+                .add(ind(x.hedged_default) - ind(y.hedged_default));
+            d.unhedged_default
+                .add(ind(x.unhedged_default) - ind(y.unhedged_default));
+            d.hedged_loss_usd.add(x.hedged_loss_usd - y.hedged_loss_usd);
+            d.unhedged_loss_usd
+                .add(x.unhedged_loss_usd - y.unhedged_loss_usd);
+            d.trader_pnl_pv_usd
+                .add(x.trader_pnl_pv_usd - y.trader_pnl_pv_usd);
+            d.trader_pnl_a.add(x.trader_pnl_pv_usd);
+            d.trader_pnl_b.add(y.trader_pnl_pv_usd);
+            Ok(())
+        },
+        |(_, _, d), (_, _, e)| d.merge(&e),
+    )?;
+    Ok(out.2)
+}
+
+/// The headline outcomes of one path (for paired comparisons).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathStats {
+    pub hedged_default: bool,
+    pub unhedged_default: bool,
+    pub hedged_loss_usd: f64,
+    pub unhedged_loss_usd: f64,
+    pub trader_pnl_pv_usd: f64,
 }
 
 fn check(x: f64, what: &'static str, path: u64, day: u32, seed: u64) -> Result<(), EngineError> {
@@ -188,27 +359,104 @@ fn check_day(f: &DayFactors, path: u64, seed: u64) -> Result<(), EngineError> {
     check(f.power_usd_per_kwh, "power price", path, f.day, seed)
 }
 
-fn simulate_path(ctx: &RunContext, path: u64, scratch: &mut Scratch) -> Result<(), EngineError> {
+/// Index of the first entry of `days` at or after `day` (clamped to the last entry).
+#[inline]
+fn bucket_of(days: &[u32], day: u32) -> usize {
+    days.partition_point(|&d| d < day)
+        .min(days.len().saturating_sub(1))
+}
+
+fn record_loan(acc: &mut LoanAcc, o: &LoanOutcome, layout: &Layout) {
+    acc.default.add(if o.defaulted { 1.0 } else { 0.0 });
+    acc.loss.add(o.loss_usd);
+    acc.loss_sketch.add(o.loss_usd);
+    if let (true, Some(d)) = (o.defaulted, o.default_day) {
+        acc.defaults_by_row[bucket_of(&layout.row_days, d)] += 1;
+        acc.defaults_by_year[bucket_of(&layout.year_days, d)] += 1;
+        let cause = match o.cause {
+            Some(crate::contract::DefaultCause::Payment) | None => 0,
+            Some(crate::contract::DefaultCause::DscrCovenant) => 1,
+            Some(crate::contract::DefaultCause::UtilizationCovenant) => 2,
+        };
+        acc.defaults_by_cause[cause] += 1;
+        acc.lgd.add(o.lgd);
+    }
+    if let Some(m) = o.min_dscr {
+        acc.dscr_min.add(m);
+    }
+    acc.equity_irr.add(o.equity_irr.unwrap_or(-1.0));
+    acc.cash_trap_days.add(o.cash_trap_days as f64);
+}
+
+fn simulate_path(
+    ctx: &RunContext,
+    path: u64,
+    scratch: &mut Scratch,
+) -> Result<PathStats, EngineError> {
     let m = &ctx.market;
-    let mut rng = stream(ctx.seed, path, purpose::MARKET);
-    let mut jrng = stream(ctx.seed, path, purpose::JUMPS);
-    let ov = Overlay::NEUTRAL;
-    let mut st = m.initial_state(&mut jrng, 0);
-    let acc = &mut scratch.acc;
+    let s = ctx.scenario;
+    let seed = ctx.seed;
     let layout = &ctx.layout;
+    let mut rng = stream(seed, path, purpose::MARKET);
+    let mut jrng = stream(seed, path, purpose::JUMPS);
+    let has_shocks = !s.shocks.is_empty();
+    if has_shocks {
+        scratch
+            .shocks
+            .redraw(&s.shocks, layout.horizon_days, &ctx.shocks_enabled, |i| {
+                stream(seed, path, purpose::SHOCK_BASE + i as u64)
+            });
+    }
+    let shocks = &scratch.shocks;
+    let overlay = |day: u32| -> Overlay {
+        if has_shocks {
+            shocks.overlay(day)
+        } else {
+            Overlay::NEUTRAL
+        }
+    };
+    let delay = if has_shocks {
+        shocks.commissioning_delay_days()
+    } else {
+        0
+    };
+    let mut st = m.initial_state(&mut jrng, delay);
+    let mut contracts = PathContracts::new(&ctx.terms);
+    let acc = &mut scratch.acc;
     let (mut next_row, mut next_year) = (0usize, 0usize);
+    let mut swap_since_row = 0.0;
+    let mut last_dscr: Option<f64> = None;
+    let mut last = None;
     for day in 0..layout.horizon_days {
+        let ov = overlay(day);
         if day > 0 {
             let z = m.correlated_normals(&mut rng);
             m.advance(&mut st, &z, &ov, &mut jrng);
         }
         let f = m.observe(&st, &ov);
+        let dm = day_market(&f);
+        let rec = contracts.step(&ctx.terms, &dm);
+        swap_since_row += rec.swap_net_to_spv_usd;
+        if rec.is_payment_day && !rec.hedged.defaulted {
+            last_dscr = Some(rec.hedged.dscr);
+        }
         if next_row < layout.row_days.len() && layout.row_days[next_row] == day {
-            check_day(&f, path, ctx.seed)?;
-            let s = &mut acc.series;
-            s[Series::Price as usize].add(next_row, f.index_price);
-            s[Series::OperatorPrice as usize].add(next_row, f.operator_price);
-            s[Series::Utilization as usize].add(next_row, f.utilization);
+            check_day(&f, path, seed)?;
+            check(rec.hedged.cash_usd, "hedged cash", path, day, seed)?;
+            check(rec.revenue_usd, "revenue", path, day, seed)?;
+            let series = &mut acc.series;
+            series[Series::Price as usize].add(next_row, f.index_price);
+            series[Series::OperatorPrice as usize].add(next_row, f.operator_price);
+            series[Series::Utilization as usize].add(next_row, f.utilization);
+            series[Series::Revenue as usize].add(next_row, rec.revenue_usd);
+            if let Some(d) = last_dscr {
+                series[Series::Dscr as usize].add(next_row, d);
+            }
+            series[Series::Cash as usize].add(next_row, rec.hedged.cash_usd);
+            series[Series::Dsra as usize].add(next_row, rec.hedged.dsra_usd);
+            series[Series::Collateral as usize].add(next_row, rec.collateral_value_usd);
+            acc.swap_net_row[next_row].add(swap_since_row);
+            swap_since_row = 0.0;
             next_row += 1;
         }
         if next_year < layout.year_days.len() && layout.year_days[next_year] == day {
@@ -218,8 +466,38 @@ fn simulate_path(ctx: &RunContext, path: u64, scratch: &mut Scratch) -> Result<(
             acc.util_year_m[next_year].add(f.utilization);
             next_year += 1;
         }
+        last = Some(dm);
     }
+    let Some(last) = last else {
+        return Err(EngineError::Model("the horizon has no days".into()));
+    };
+    let out = contracts.finish(&ctx.terms, &last);
+    check(out.trader_pnl_pv_usd, "trader P&L", path, last.day, seed)?;
+    check(out.hedged.loss_usd, "hedged loss", path, last.day, seed)?;
+    check(out.unhedged.loss_usd, "unhedged loss", path, last.day, seed)?;
+    record_loan(&mut acc.hedged, &out.hedged, layout);
+    record_loan(&mut acc.unhedged, &out.unhedged, layout);
+    for (y, v) in out.settlement_by_year_usd.iter().enumerate() {
+        if y < acc.settlement_year.len() {
+            acc.settlement_year[y].add(*v);
+            acc.settlement_year_m[y].add(*v);
+        }
+    }
+    acc.pv_fixed_per_usd.add(out.swap_pv_fixed_leg_per_usd);
+    acc.pv_variable.add(out.swap_pv_variable_leg_usd);
+    acc.pv_cross
+        .add(out.swap_pv_fixed_leg_per_usd * out.swap_pv_variable_leg_usd);
+    acc.trader_pnl.add(out.trader_pnl_pv_usd);
+    acc.trader_pnl_sketch.add(out.trader_pnl_pv_usd);
+    acc.hours_sold.add(out.hours_sold);
+    acc.capacity_hours.add(out.capacity_hours);
     acc.jumps.add(st.jumps as f64);
     acc.paths += 1;
-    Ok(())
+    Ok(PathStats {
+        hedged_default: out.hedged.defaulted,
+        unhedged_default: out.unhedged.defaulted,
+        hedged_loss_usd: out.hedged.loss_usd,
+        unhedged_loss_usd: out.unhedged.loss_usd,
+        trader_pnl_pv_usd: out.trader_pnl_pv_usd,
+    })
 }

@@ -29,8 +29,22 @@ pub struct QuantileSketch {
     neg: BTreeMap<i32, u64>,
     zero: u64,
     n: u64,
+    #[serde(with = "f64_bits")]
     min: Option<f64>,
+    #[serde(with = "f64_bits")]
     max: Option<f64>,
+}
+
+/// Serializes an `Option<f64>` as its IEEE-754 bits, so a shard's partial result read back by
+/// `tenancy merge` is bit-identical whatever the JSON float parser does.
+mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        x.map(f64::to_bits).serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(f64::from_bits))
+    }
 }
 
 impl QuantileSketch {

@@ -1,0 +1,696 @@
+//! Orchestration of the commands: load the scenario, resolve the run settings, drive the engine,
+//! build the summary and tables, hand them to the report writer.
+//!
+//! One owner for "what a run is": [`simulate_run`] (par price → engine) and [`build_output`]
+//! (accumulator → `summary.json`, tables, manifest) are shared by `run`, `merge`, `sweep` and
+//! `margin`, so a merged sharded run and a single run build the same bytes.
+//! Must not: contain model or finance logic (that is `market`, `shocks`, `contract`, `csa`), or
+//! statistics (that is `metrics`).
+
+use crate::cli::args::{OutputArgs, RunArgs, SimArgs, SweepArgs};
+use crate::cli::progress::Progress;
+use crate::cli::CliError;
+use crate::engine::run::{horizon_days, resolve_fixed_price, shard_range};
+use crate::engine::{simulate, EngineError, Observer, RunContext, RunSettings};
+use crate::metrics::summary::{self, RunIdentity};
+use crate::metrics::{Accumulator, Table};
+use crate::report::{self, RunOutput, WriteOptions};
+use crate::scenario::{self, CurveConvention, FixedPrice, Loaded, Scenario};
+use anyhow::{anyhow, Context};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The result of simulating one scenario.
+#[derive(Debug)]
+pub struct Simulated {
+    pub acc: Accumulator,
+    /// The fixed price used, $/GPU-hour.
+    pub fixed_price_usd_per_gpu_hour: f64,
+    /// Par price from the pilot pass (price, standard error) when the scenario asked for par.
+    pub par_pilot: Option<(f64, f64)>,
+    /// Loan principal, dollars.
+    pub principal_usd: f64,
+}
+
+/// Parse `KEY=VALUE` overrides.
+pub fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    sets.iter()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                CliError::input(anyhow!("--set {kv}: expected KEY=VALUE, e.g. swap.strike_utilization=0.6"))
+            })?;
+            let k = k.trim();
+            if k.is_empty() {
+                return Err(CliError::input(anyhow!("--set {kv}: empty key")));
+            }
+            Ok((k.to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Load a scenario file (or the embedded base scenario) with overrides; every problem is an
+/// input error listing all of them.
+pub fn load_scenario(
+    file: Option<&Path>,
+    overrides: &[(String, String)],
+) -> Result<Loaded, CliError> {
+    let r = match file {
+        Some(p) => scenario::load_file(p, overrides),
+        None => scenario::load_embedded_base(overrides),
+    };
+    r.map_err(|e| CliError::input(anyhow!("{e}")))
+}
+
+/// Run settings from the flags and the scenario's defaults.
+pub fn settings_from(sim: &SimArgs, s: &Scenario) -> Result<RunSettings, CliError> {
+    let paths = sim.paths.unwrap_or(s.simulation.paths);
+    if paths == 0 {
+        return Err(CliError::input(anyhow!("--paths must be at least 1")));
+    }
+    if sim.threads == Some(0) {
+        return Err(CliError::input(anyhow!("--threads must be at least 1")));
+    }
+    Ok(RunSettings {
+        paths,
+        seed: sim.seed.unwrap_or(s.simulation.seed),
+        threads: sim.threads,
+        path_range: None,
+    })
+}
+
+/// Resolve the fixed price (par pilot if asked) and run the engine over `settings`.
+pub fn simulate_run(
+    s: &Scenario,
+    settings: &RunSettings,
+    shocks_enabled: Vec<bool>,
+    obs: &dyn Observer,
+) -> Result<Simulated, EngineError> {
+    let (fixed, par_se) = resolve_fixed_price(s, settings, obs)?;
+    let ctx = RunContext::new(s, settings.seed, fixed, shocks_enabled)?;
+    let acc = simulate(&ctx, settings, obs)?;
+    Ok(Simulated {
+        acc,
+        fixed_price_usd_per_gpu_hour: fixed,
+        par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some((fixed, par_se)),
+        principal_usd: ctx.terms.schedule().principal_usd,
+    })
+}
+
+/// The `summary.json` of a simulated scenario (machine-independent), plus `extra` top-level
+/// objects (attribution, margin sizing, sweep).
+pub fn build_summary(
+    s: &Scenario,
+    settings: &RunSettings,
+    sim: &Simulated,
+    extra: Vec<(&str, Value)>,
+) -> Value {
+    let id = RunIdentity {
+        scenario: s.name.clone(),
+        seed: settings.seed,
+        paths: settings.paths,
+        horizon_days: horizon_days(s),
+        convention: match s.market.price.convention {
+            CurveConvention::Median => "median",
+            CurveConvention::ReversionLevel => "reversion_level",
+        },
+    };
+    let mut extra = extra;
+    let mut swap = serde_json::Map::new();
+    swap.insert(
+        "fixed_price_source".into(),
+        json!(if sim.par_pilot.is_some() {
+            "par"
+        } else {
+            "contract"
+        }),
+    );
+    if let Some((p, se)) = sim.par_pilot {
+        swap.insert("par_pilot_price".into(), summary::num(p));
+        swap.insert("par_pilot_price_se".into(), summary::num(se));
+        swap.insert(
+            "par_pilot_paths".into(),
+            json!(settings.paths.min(crate::engine::run::PAR_PILOT_PATHS)),
+        );
+    }
+    extra.push(("swap", Value::Object(swap)));
+    summary::summary(
+        &sim.acc,
+        &id,
+        sim.principal_usd,
+        sim.fixed_price_usd_per_gpu_hour,
+        extra,
+    )
+}
+
+/// The machine-dependent facts of a run.
+pub fn manifest(threads: Option<usize>, started: Instant, extra: Vec<(&str, Value)>) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("version".into(), json!(env!("CARGO_PKG_VERSION")));
+    m.insert(
+        "threads".into(),
+        json!(threads.unwrap_or_else(rayon::current_num_threads)),
+    );
+    m.insert(
+        "wall_time_s".into(),
+        summary::num(started.elapsed().as_secs_f64()),
+    );
+    let args: Vec<String> = std::env::args().collect();
+    m.insert("command".into(), json!(args.join(" ")));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    m.insert("created_unix_s".into(), json!(now));
+    for (k, v) in extra {
+        m.insert(k.into(), v);
+    }
+    Value::Object(m)
+}
+
+fn write_options(o: &OutputArgs) -> WriteOptions {
+    WriteOptions {
+        csv: o.csv,
+        charts: !o.no_charts,
+        html: !o.no_charts,
+    }
+}
+
+fn default_out(s: &Scenario, suffix: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("{}{suffix}", s.name))
+}
+
+/// A shard's partial result: everything `tenancy merge` needs to rebuild the single-run bytes.
+#[derive(Debug, Serialize, Deserialize)]
+struct Partial {
+    format: u32,
+    version: String,
+    scenario_name: String,
+    scenario_toml: String,
+    seed: u64,
+    paths: u64,
+    shard_index: u64,
+    shard_count: u64,
+    path_start: u64,
+    path_end: u64,
+    fixed_price_bits: u64,
+    par_pilot_bits: Option<(u64, u64)>,
+    acc: Accumulator,
+}
+
+const PARTIAL_FILE: &str = "partial.json";
+const PARTIAL_FORMAT: u32 = 1;
+
+fn parse_shard(spec: &str) -> Result<(u64, u64), CliError> {
+    let bad = || {
+        CliError::input(anyhow!(
+            "--shard {spec}: expected I/N with 1 <= I <= N, e.g. 2/4"
+        ))
+    };
+    let (i, n) = spec.split_once('/').ok_or_else(bad)?;
+    let i: u64 = i.trim().parse().map_err(|_| bad())?;
+    let n: u64 = n.trim().parse().map_err(|_| bad())?;
+    if n == 0 || i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i - 1, n))
+}
+
+/// Write `files` (name, bytes) into `dir` atomically: a temporary sibling folder renamed at the end.
+fn write_folder_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let result = (|| -> anyhow::Result<()> {
+        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        for (f, bytes) in files {
+            let p = tmp.join(f);
+            std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+        }
+        std::fs::rename(&tmp, dir).with_context(|| format!("moving into {}", dir.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// `tenancy run`.
+pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let overrides = parse_sets(&a.sim.set)?;
+    let loaded = load_scenario(a.scenario.as_deref(), &overrides)?;
+    let s = &loaded.scenario;
+    let mut settings = settings_from(&a.sim, s)?;
+    let progress = Progress::new(a.sim.quiet);
+    let all_on = vec![true; s.shocks.len()];
+    if let Some(spec) = &a.shard {
+        let (i, n) = parse_shard(spec)?;
+        let range = shard_range(settings.paths, i, n);
+        settings.path_range = Some(range.clone());
+        let sim = simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?;
+        let partial = Partial {
+            format: PARTIAL_FORMAT,
+            version: env!("CARGO_PKG_VERSION").into(),
+            scenario_name: s.name.clone(),
+            scenario_toml: loaded.source_toml.clone(),
+            seed: settings.seed,
+            paths: settings.paths,
+            shard_index: i,
+            shard_count: n,
+            path_start: range.start,
+            path_end: range.end,
+            fixed_price_bits: sim.fixed_price_usd_per_gpu_hour.to_bits(),
+            par_pilot_bits: sim.par_pilot.map(|(p, se)| (p.to_bits(), se.to_bits())),
+            acc: sim.acc,
+        };
+        let out = a
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(s, &format!("-shard-{}-of-{n}", i + 1)));
+        let bytes = serde_json::to_vec(&partial).map_err(CliError::run)?;
+        let man = manifest(settings.threads, started, vec![("shard", json!(spec))]);
+        let man = serde_json::to_vec_pretty(&man).map_err(CliError::run)?;
+        write_folder_atomic(&out, &[(PARTIAL_FILE, bytes), ("manifest.json", man)])
+            .map_err(CliError::run)?;
+        eprintln!(
+            "shard {spec}: paths {}..{} written to {}",
+            range.start,
+            range.end,
+            out.display()
+        );
+        return Ok(());
+    }
+    let sim = simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?;
+    let mut extra = Vec::new();
+    if a.attribute_layers && !s.shocks.is_empty() {
+        let att = crate::attribution::attribute_layers(s, &settings, &progress)
+            .map_err(CliError::run)?;
+        extra.push(("attribution", att));
+    }
+    let summary = build_summary(s, &settings, &sim, extra);
+    let mut tables = summary::tables(&sim.acc);
+    if let Some(t) = crate::attribution::attribution_table(&summary) {
+        tables.push(t);
+    }
+    let out = RunOutput {
+        summary,
+        manifest: manifest(settings.threads, started, vec![]),
+        tables,
+        scenario_toml: loaded.source_toml.clone(),
+    };
+    let dir = a.out.clone().unwrap_or_else(|| default_out(s, ""));
+    report::write_run(&dir, &out, &write_options(&a.output)).map_err(CliError::run)?;
+    print_headline(&out.summary, &dir);
+    Ok(())
+}
+
+fn get(v: &Value, path: &str) -> f64 {
+    v.pointer(path).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// The headline numbers on stdout.
+pub fn print_headline(s: &Value, dir: &Path) {
+    println!(
+        "scenario {}  paths {}  seed {}",
+        s.pointer("/run/scenario")
+            .and_then(Value::as_str)
+            .unwrap_or("?"),
+        get(s, "/run/paths"),
+        get(s, "/run/seed")
+    );
+    println!(
+        "  PD hedged   {:>7.3} % ± {:.3}   EL ${:>12.0} ± {:.0}",
+        100.0 * get(s, "/loan/hedged/pd"),
+        100.0 * get(s, "/loan/hedged/pd_se"),
+        get(s, "/loan/hedged/expected_loss"),
+        get(s, "/loan/hedged/expected_loss_se")
+    );
+    println!(
+        "  PD unhedged {:>7.3} % ± {:.3}   EL ${:>12.0} ± {:.0}",
+        100.0 * get(s, "/loan/unhedged/pd"),
+        100.0 * get(s, "/loan/unhedged/pd_se"),
+        get(s, "/loan/unhedged/expected_loss"),
+        get(s, "/loan/unhedged/expected_loss_se")
+    );
+    println!(
+        "  swap fixed {:.4} $/GPU-h  (par {:.4} ± {:.4})   trader P&L mean ${:.0} ± {:.0}, ES97.5 ${:.0}",
+        get(s, "/swap/fixed_price"),
+        get(s, "/swap/par_fixed_price"),
+        get(s, "/swap/par_fixed_price_se"),
+        get(s, "/trader/pnl_mean"),
+        get(s, "/trader/pnl_se"),
+        get(s, "/trader/es_975")
+    );
+    println!("  written to {}", dir.display());
+}
+
+/// `tenancy merge`.
+pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    if dirs.is_empty() {
+        return Err(CliError::input(anyhow!("merge: no shard folders given")));
+    }
+    let mut parts: Vec<Partial> = Vec::new();
+    for d in dirs {
+        let p = d.join(PARTIAL_FILE);
+        let bytes = std::fs::read(&p)
+            .with_context(|| format!("{}: cannot read (is it a `run --shard` folder?)", p.display()))
+            .map_err(CliError::input)?;
+        let part: Partial = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a tenancy partial result", p.display()))
+            .map_err(CliError::input)?;
+        if part.format != PARTIAL_FORMAT {
+            return Err(CliError::input(anyhow!(
+                "{}: partial format {} is not supported (expected {PARTIAL_FORMAT})",
+                p.display(),
+                part.format
+            )));
+        }
+        parts.push(part);
+    }
+    parts.sort_by_key(|p| p.path_start);
+    let first = &parts[0];
+    for (d, p) in dirs.iter().zip(&parts) {
+        if p.scenario_toml != first.scenario_toml
+            || p.seed != first.seed
+            || p.paths != first.paths
+            || p.shard_count != first.shard_count
+            || p.fixed_price_bits != first.fixed_price_bits
+        {
+            return Err(CliError::input(anyhow!(
+                "{}: shard of a different run (scenario, seed, paths, shard count or fixed price differ)",
+                d.display()
+            )));
+        }
+    }
+    let mut expect = 0;
+    for p in &parts {
+        if p.path_start != expect {
+            return Err(CliError::input(anyhow!(
+                "shards do not cover paths {expect}..{} exactly once (missing or duplicate shard)",
+                p.path_start.max(expect)
+            )));
+        }
+        expect = p.path_end;
+    }
+    if expect != first.paths {
+        return Err(CliError::input(anyhow!(
+            "shards cover paths 0..{expect} of {}: a shard is missing",
+            first.paths
+        )));
+    }
+    let loaded = scenario::load_str(&first.scenario_toml, "partial scenario", None, &[])
+        .map_err(|e| CliError::input(anyhow!("{e}")))?;
+    let s = &loaded.scenario;
+    let settings = RunSettings {
+        paths: first.paths,
+        seed: first.seed,
+        threads: None,
+        path_range: None,
+    };
+    let fixed = f64::from_bits(first.fixed_price_bits);
+    let ctx = RunContext::new(s, settings.seed, fixed, vec![true; s.shocks.len()])
+        .map_err(CliError::run)?;
+    let mut acc = Accumulator::new(ctx.layout.clone());
+    for p in &parts {
+        acc.merge(&p.acc);
+    }
+    let sim = Simulated {
+        acc,
+        fixed_price_usd_per_gpu_hour: fixed,
+        par_pilot: first
+            .par_pilot_bits
+            .map(|(a, b)| (f64::from_bits(a), f64::from_bits(b))),
+        principal_usd: ctx.terms.schedule().principal_usd,
+    };
+    let summary = build_summary(s, &settings, &sim, vec![]);
+    let out_run = RunOutput {
+        summary,
+        manifest: manifest(
+            None,
+            started,
+            vec![("merged_shards", json!(parts.len()))],
+        ),
+        tables: summary::tables(&sim.acc),
+        scenario_toml: first.scenario_toml.clone(),
+    };
+    report::write_run(out, &out_run, &write_options(common)).map_err(CliError::run)?;
+    print_headline(&out_run.summary, out);
+    Ok(())
+}
+
+/// `tenancy validate FILE`.
+pub fn validate_command(file: &Path) -> Result<(), CliError> {
+    let loaded = load_scenario(Some(file), &[])?;
+    let s = &loaded.scenario;
+    println!(
+        "{}: ok — scenario `{}`, {} shocks, horizon {} days",
+        file.display(),
+        s.name,
+        s.shocks.len(),
+        horizon_days(s)
+    );
+    if let Some(r) = &s.market.correlation.repair {
+        println!("note: correlation matrix repaired (Higham nearest correlation): {r:?}");
+    }
+    Ok(())
+}
+
+/// `tenancy report DIR`.
+pub fn report_command(dir: &Path) -> Result<(), CliError> {
+    if !dir.join("summary.json").is_file() {
+        return Err(CliError::input(anyhow!(
+            "{}: not a run folder (no summary.json)",
+            dir.display()
+        )));
+    }
+    report::rerender(dir).map_err(CliError::run)?;
+    println!("re-rendered {}", dir.display());
+    Ok(())
+}
+
+/// One axis of a sweep: a dotted key and its values (as TOML literals).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepAxis {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// Split `--set` into sweep axes (`START:STOP:STEP` or `a,b,c`) and fixed overrides.
+pub fn sweep_axes(
+    sets: &[(String, String)],
+) -> Result<(Vec<SweepAxis>, Vec<(String, String)>), CliError> {
+    let mut axes = Vec::new();
+    let mut fixed = Vec::new();
+    for (k, v) in sets {
+        if v.contains(':') && !v.starts_with('"') {
+            let parts: Vec<&str> = v.split(':').collect();
+            let nums: Option<Vec<f64>> = parts.iter().map(|p| p.trim().parse().ok()).collect();
+            let bad = || {
+                CliError::input(anyhow!(
+                    "--set {k}={v}: a range is START:STOP:STEP with STEP > 0 and START <= STOP"
+                ))
+            };
+            let nums = nums.ok_or_else(bad)?;
+            if nums.len() != 3 || nums[2] <= 0.0 || nums[0] > nums[1] {
+                return Err(bad());
+            }
+            let (a, b, st) = (nums[0], nums[1], nums[2]);
+            let n = ((b - a) / st + 1e-9).floor() as usize + 1;
+            if n > 1000 {
+                return Err(CliError::input(anyhow!(
+                    "--set {k}={v}: {n} points is too many (at most 1000)"
+                )));
+            }
+            // Round to the step's decimals so 0.4 + 3·0.1 prints as 0.7.
+            let values = (0..n)
+                .map(|i| {
+                    let x = a + i as f64 * st;
+                    let x = (x * 1e9).round() / 1e9;
+                    format!("{x}")
+                })
+                .collect();
+            axes.push(SweepAxis {
+                key: k.clone(),
+                values,
+            });
+        } else if v.contains(',') && !v.starts_with('[') && !v.starts_with('"') {
+            axes.push(SweepAxis {
+                key: k.clone(),
+                values: v.split(',').map(|x| x.trim().to_string()).collect(),
+            });
+        } else {
+            fixed.push((k.clone(), v.clone()));
+        }
+    }
+    if axes.len() > 2 {
+        return Err(CliError::input(anyhow!(
+            "a sweep has at most two axes (a grid); got {}",
+            axes.len()
+        )));
+    }
+    Ok((axes, fixed))
+}
+
+/// Headline metrics of one sweep point (name, JSON pointer into the summary).
+pub const SWEEP_METRICS: [(&str, &str); 10] = [
+    ("pd_hedged", "/loan/hedged/pd"),
+    ("pd_hedged_se", "/loan/hedged/pd_se"),
+    ("pd_unhedged", "/loan/unhedged/pd"),
+    ("pd_unhedged_se", "/loan/unhedged/pd_se"),
+    ("el_hedged_usd", "/loan/hedged/expected_loss"),
+    ("el_unhedged_usd", "/loan/unhedged/expected_loss"),
+    ("trader_pnl_mean_usd", "/trader/pnl_mean"),
+    ("trader_es_975_usd", "/trader/es_975"),
+    ("par_fixed_price", "/swap/par_fixed_price"),
+    ("fixed_price", "/swap/fixed_price"),
+];
+
+/// `tenancy sweep`.
+pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
+    let started = Instant::now();
+    let sets = parse_sets(&a.sim.set)?;
+    let (axes, fixed) = sweep_axes(&sets)?;
+    if axes.is_empty() {
+        return Err(CliError::input(anyhow!(
+            "sweep: give at least one axis, e.g. --set swap.strike_utilization=0.40:0.90:0.05"
+        )));
+    }
+    // Every point is validated before any simulation starts.
+    let mut points: Vec<Vec<(String, String)>> = vec![vec![]];
+    for ax in &axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                ax.values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push((ax.key.clone(), v.clone()));
+                    q
+                })
+            })
+            .collect();
+    }
+    let mut loaded_points = Vec::new();
+    for p in &points {
+        let mut ov = fixed.clone();
+        ov.extend(p.iter().cloned());
+        let l = load_scenario(a.scenario.as_deref(), &ov).map_err(|e| CliError {
+            error: e.error.context(format!(
+                "sweep point {}",
+                p.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            code: e.code,
+        })?;
+        loaded_points.push(l);
+    }
+    let base = load_scenario(a.scenario.as_deref(), &fixed)?;
+    let progress = Progress::new(a.sim.quiet);
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); axes.len() + SWEEP_METRICS.len()];
+    let mut point_summaries = Vec::new();
+    let mut settings = None;
+    for (p, l) in points.iter().zip(&loaded_points) {
+        let s = &l.scenario;
+        let st = settings_from(&a.sim, s)?;
+        let sim = simulate_run(s, &st, vec![true; s.shocks.len()], &progress)
+            .map_err(CliError::run)?;
+        let summ = build_summary(s, &st, &sim, vec![]);
+        for (i, (_, v)) in p.iter().enumerate() {
+            cols[i].push(v.parse::<f64>().unwrap_or(i as f64));
+        }
+        for (j, (_, ptr)) in SWEEP_METRICS.iter().enumerate() {
+            cols[axes.len() + j].push(get(&summ, ptr));
+        }
+        let mut o = serde_json::Map::new();
+        for (k, v) in p {
+            o.insert(k.clone(), json!(v));
+        }
+        for (name, ptr) in SWEEP_METRICS {
+            o.insert(name.into(), summary::num(get(&summ, ptr)));
+        }
+        point_summaries.push(Value::Object(o));
+        settings = Some(st);
+    }
+    let settings = settings.ok_or_else(|| CliError::input(anyhow!("sweep: no points")))?;
+    let mut t = Table::new("sweep");
+    for (i, ax) in axes.iter().enumerate() {
+        t.push(ax.key.clone(), std::mem::take(&mut cols[i]));
+    }
+    for (j, (name, _)) in SWEEP_METRICS.iter().enumerate() {
+        t.push(*name, std::mem::take(&mut cols[axes.len() + j]));
+    }
+    let s = &base.scenario;
+    let summary_v = json!({
+        "run": {
+            "scenario": s.name,
+            "seed": settings.seed,
+            "paths": settings.paths,
+            "horizon_days": horizon_days(s),
+            "version": env!("CARGO_PKG_VERSION"),
+            "kind": "sweep",
+        },
+        "sweep": {
+            "axes": axes.iter().map(|a| json!({"key": a.key, "values": a.values})).collect::<Vec<_>>(),
+            "points": point_summaries,
+            "common_random_numbers": true,
+        }
+    });
+    let out = RunOutput {
+        summary: summary_v,
+        manifest: manifest(settings.threads, started, vec![]),
+        tables: vec![t],
+        scenario_toml: base.source_toml.clone(),
+    };
+    let dir = a.out.clone().unwrap_or_else(|| default_out(s, "-sweep"));
+    report::write_run(&dir, &out, &write_options(&a.output)).map_err(CliError::run)?;
+    println!(
+        "sweep of {} points written to {}",
+        points.len(),
+        dir.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_lists_become_axes() {
+        let sets = vec![
+            ("swap.strike_utilization".to_string(), "0.4:0.9:0.1".to_string()),
+            ("loan.annual_rate".to_string(), "0.12,0.14".to_string()),
+            ("simulation.paths".to_string(), "100".to_string()),
+        ];
+        let (axes, fixed) = sweep_axes(&sets).unwrap();
+        assert_eq!(axes[0].values, ["0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]);
+        assert_eq!(axes[1].values, ["0.12", "0.14"]);
+        assert_eq!(fixed, vec![("simulation.paths".into(), "100".into())]);
+        assert!(sweep_axes(&[("a".into(), "1:0:0.1".into())]).is_err());
+        assert!(sweep_axes(&[("a".into(), "0:1:0".into())]).is_err());
+    }
+
+    #[test]
+    fn shard_specs_are_checked() {
+        assert_eq!(parse_shard("2/4").unwrap(), (1, 4));
+        for bad in ["0/4", "5/4", "x/2", "3", "1/0"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+}
