@@ -1,1 +1,2 @@
 //! Market factor models.
+pub mod correlation;
