@@ -10,6 +10,7 @@
 //! *mean* (price mean curve, utilization mean) are filtered through the factor's own reversion
 //! speed, shocks on the *level* apply at once. Must not: create generators, do I/O, know contracts.
 
+pub mod correlation;
 pub mod curve;
 pub mod jumps;
 pub mod ou;

@@ -1,3 +1,218 @@
-//! Scenario files.
+//! Scenario files: TOML → [`raw::RawScenario`] → validated [`model::Scenario`].
+//!
+//! Owns the loading pipeline: read the file, follow `extends` and deep-merge (`source`), apply
+//! `--set` overrides, deserialize with serde (`raw`), validate (`validate`), and report every
+//! problem at once as `file:line: key.path: message` (`error`). Must not: simulate, or let any
+//! user input panic.
+//!
+//! ```no_run
+//! let loaded = tenancy::scenario::load_file(
+//!     std::path::Path::new("scenarios/base.toml"),
+//!     &[("swap.strike_utilization".to_owned(), "0.5".to_owned())],
+//! );
+//! ```
+
+pub mod error;
 pub mod model;
+pub mod presets;
+pub mod raw;
+pub mod source;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{ScenarioError, ScenarioErrors};
 pub use model::*;
+
+use raw::RawScenario;
+use source::{path_at, span_entries, Origins};
+
+/// A loaded, validated scenario and its provenance.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    /// The merged document (after `extends` and overrides), pretty-printed TOML.
+    pub source_toml: String,
+    /// Every file read: the scenario file first, then the files it extends, in chain order.
+    pub files: Vec<PathBuf>,
+}
+
+/// The base scenario shipped with the binary.
+pub const BASE_TOML: &str = include_str!("../../scenarios/base.toml");
+
+/// Label used for [`BASE_TOML`] in error messages.
+pub const BASE_LABEL: &str = "scenarios/base.toml";
+
+/// Loads a scenario file (relative `extends` paths resolve against its folder), applies
+/// `overrides` (dotted key, TOML value or bare string) and validates it.
+pub fn load_file(path: &Path, overrides: &[(String, String)]) -> Result<Loaded, ScenarioErrors> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: label.clone(),
+        line: None,
+        key: String::new(),
+        message: format!("cannot read scenario file: {e}"),
+    })?;
+    load_impl(&text, &label, Some(path), path.parent(), overrides)
+}
+
+/// Loads the embedded base scenario with `overrides`.
+pub fn load_embedded_base(overrides: &[(String, String)]) -> Result<Loaded, ScenarioErrors> {
+    load_str(BASE_TOML, BASE_LABEL, None, overrides)
+}
+
+/// Loads a scenario from text; `file_label` names it in errors, `base_dir` resolves relative
+/// `extends` paths (the current directory when `None`).
+pub fn load_str(
+    src: &str,
+    file_label: &str,
+    base_dir: Option<&Path>,
+    overrides: &[(String, String)],
+) -> Result<Loaded, ScenarioErrors> {
+    load_impl(src, file_label, None, base_dir, overrides)
+}
+
+/// Pretty JSON Schema of the scenario file format ([`RawScenario`]).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RawScenario);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+fn load_impl(
+    src: &str,
+    label: &str,
+    own_path: Option<&Path>,
+    base_dir: Option<&Path>,
+    overrides: &[(String, String)],
+) -> Result<Loaded, ScenarioErrors> {
+    let merged = source::merge_sources(src, label, own_path, base_dir, overrides)?;
+    let source_toml = toml::to_string_pretty(&merged.table).unwrap_or_default();
+    let (raw, mut errors) = deserialize(merged.table, &merged.origins);
+    if let Some(raw) = raw {
+        match validate::validate(&raw) {
+            Ok(scenario) if errors.is_empty() => {
+                return Ok(Loaded {
+                    scenario,
+                    source_toml,
+                    files: merged.files,
+                })
+            }
+            Ok(_) => {}
+            Err(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|(key, message)| merged.origins.error(&key, message)),
+            ),
+        }
+    }
+    errors.sort_by(|a, b| {
+        (a.file.as_str(), a.line.unwrap_or(usize::MAX))
+            .cmp(&(b.file.as_str(), b.line.unwrap_or(usize::MAX)))
+    });
+    Err(ScenarioErrors(errors))
+}
+
+/// Maximum number of serde errors collected (each costs a re-parse of the merged document).
+const MAX_SERDE_ERRORS: usize = 32;
+
+/// Deserializes the merged table, collecting serde errors (unknown key, wrong type, missing
+/// key) one by one: each offending key is reported, removed, and deserialization retried, so
+/// all such problems are reported together. Returns the raw scenario when one could be built.
+fn deserialize(
+    mut table: toml::Table,
+    origins: &Origins,
+) -> (Option<RawScenario>, Vec<ScenarioError>) {
+    let mut errors = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    for _ in 0..MAX_SERDE_ERRORS {
+        let text = match toml::to_string(&table) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(origins.error("", format!("cannot serialize merged document: {e}")));
+                return (None, errors);
+            }
+        };
+        let e = match toml::from_str::<RawScenario>(&text) {
+            Ok(raw) => return (Some(raw), errors),
+            Err(e) => e,
+        };
+        let path = match (e.span(), toml_edit::ImDocument::parse(text.clone())) {
+            (Some(span), Ok(doc)) if !(span.start == 0 && span.end + 1 >= text.len()) => {
+                path_at(&span_entries(&doc), span)
+            }
+            _ => String::new(),
+        };
+        let message = e.message().trim().to_owned();
+        if let Some(field) = missing_field(&message) {
+            let key = if path.is_empty() {
+                field.to_owned()
+            } else {
+                format!("{path}.{field}")
+            };
+            // A key removed after a type error is reported once, not again as missing.
+            if !removed.contains(&key) {
+                errors.push(origins.error(&key, format!("missing required key `{field}`")));
+            }
+            return (None, errors);
+        }
+        let key = unknown_field(&message)
+            .filter(|f| !path.ends_with(f))
+            .map_or(path.clone(), |f| {
+                if path.is_empty() {
+                    f.to_owned()
+                } else {
+                    format!("{path}.{f}")
+                }
+            });
+        errors.push(origins.error(&key, message));
+        if key.is_empty() || !source::remove_path(&mut table, &key) {
+            return (None, errors);
+        }
+        removed.push(key);
+    }
+    (None, errors)
+}
+
+/// The field named by a serde "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    backticked(message.strip_prefix("missing field ")?)
+}
+
+/// The field named by a serde "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<&str> {
+    backticked(message.strip_prefix("unknown field ")?)
+}
+
+fn backticked(s: &str) -> Option<&str> {
+    let s = s.strip_prefix('`')?;
+    Some(&s[..s.find('`')?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_loads_and_matches_its_numbers() {
+        let loaded = load_embedded_base(&[]);
+        let loaded = match loaded {
+            Ok(l) => l,
+            Err(e) => panic!("base.toml must load:\n{e}"),
+        };
+        let s = &loaded.scenario;
+        assert_eq!(s.name, "base");
+        assert_eq!(s.cluster.gpus, 512);
+        assert_eq!(s.swap.fixed_price, FixedPrice::Usd(1.75));
+        assert_eq!(s.market.correlation.matrix[0][1], 0.5);
+        assert!(s.market.correlation.repair.is_none());
+    }
+
+    #[test]
+    fn message_fields() {
+        assert_eq!(missing_field("missing field `swap`"), Some("swap"));
+        assert_eq!(
+            unknown_field("unknown field `foo`, expected one of `a`"),
+            Some("foo")
+        );
+    }
+}
