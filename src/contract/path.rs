@@ -614,7 +614,7 @@ impl PathContracts {
     /// Advance one day (`m.day` must be the next day, starting at 0). No allocation.
     pub fn step(&mut self, terms: &ContractTerms, m: &DayMarket) -> DayRecord {
         let t = m.day;
-        self.next_day = t + 1;
+        self.next_day = t.saturating_add(1);
         let ops = terms.cluster.day(m);
         self.hours_sold += ops.hours_sold;
         self.capacity_hours += ops.capacity_hours;
@@ -708,7 +708,7 @@ impl PathContracts {
     /// Close the path: value anything still open as at the end of `last` (only when the engine
     /// stopped before maturity), compute IRRs and present values.
     pub fn finish(self, terms: &ContractTerms, last: &DayMarket) -> PathOutcome {
-        let end_time = self.next_day.max(last.day + 1);
+        let end_time = self.next_day.max(last.day.saturating_add(1));
         let (hedged, trader_pnl_pv_usd, trader_unpaid_claims_usd) =
             self.hedged.outcome(terms, end_time, last);
         let (unhedged, _, _) = self.unhedged.outcome(terms, end_time, last);
