@@ -1,0 +1,729 @@
+//! One path's contracts: the hedged and the unhedged SPV stepped on the same market, day by day.
+//!
+//! Owns: per-path state (accounts, ledger, accruals, covenant windows, default, equity flows),
+//! the payment-date sequence (covenant tests → payment-default test → waterfall), default and
+//! recovery, and the per-path outcome. Must not: draw random numbers, do I/O, or allocate in
+//! [`PathContracts::step`] (all buffers are sized in [`PathContracts::new`]).
+//!
+//! On each payment date of each live SPV, in this order:
+//! 1. the period's DSCR = CFADS / debt service due, CFADS = revenue + swap net settled in the
+//!    period − power − fixed opex (all accrued over days `[(k−1)I, kI)`);
+//! 2. covenant tests (trailing DSCR over `window` payment periods once full; trailing utilization
+//!    over the last `window` commissioned days once that many exist); a breach traps cash or is
+//!    an event of default, as configured;
+//! 3. payment default if operating cash + lock-up − opex due + DSRA < debt service due (checked
+//!    before a covenant event of default: the cause is then `Payment`);
+//! 4. otherwise the waterfall; at maturity the swap payable is settled from what is left and the
+//!    accounts go to equity with the going-concern book value of the GPUs as terminal value.
+//!
+//! Default: EAD = scheduled balance before the payment + the period's interest (accrued, unpaid).
+//! Recovery = collateral liquidation value + DSRA + lock-up + operating cash + the current swap
+//! period's accrued positive settlement (a receivable assigned to the lender, paid by the
+//! trader). Loss = max(EAD − recovery, 0). Any excess pays the trader's unpaid swap claims
+//! (junior), then equity. Unpaid opex at default is left with the suppliers (it is not a claim
+//! on the lender's recovery). After default the SPV's contracts stop; the swap ends with it.
+
+use super::covenant::{capped_ratio, TrailingRatio};
+use super::swap::PeriodAccrual;
+use super::terms::ContractTerms;
+use super::waterfall::{run_waterfall, Accounts, Ledger, Party, PaymentDues};
+use super::DayMarket;
+use crate::scenario::{Covenant, CovenantAction};
+
+/// Why a loan defaulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DefaultCause {
+    /// Cash + lock-up + DSRA could not cover opex and debt service due.
+    Payment,
+    /// Trailing DSCR covenant breached with action `EventOfDefault`.
+    DscrCovenant,
+    /// Trailing utilization covenant breached with action `EventOfDefault`.
+    UtilizationCovenant,
+}
+
+/// One SPV's state at the end of a day (for the per-period report table).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoanDay {
+    /// Operating cash + lock-up balance, $.
+    pub cash_usd: f64,
+    /// Lock-up balance alone, $.
+    pub lock_up_usd: f64,
+    /// DSRA balance, $.
+    pub dsra_usd: f64,
+    /// DSCR of the payment period tested today (capped at 100); 0 when not a payment day.
+    pub dscr: f64,
+    /// Trailing covenant DSCR tested today; 0 when not tested.
+    pub trailing_dscr: f64,
+    /// The trailing DSCR was tested today (window full, payment day).
+    pub trailing_dscr_tested: bool,
+    /// Debt service due today, $ (0 when not a payment day).
+    pub debt_service_due_usd: f64,
+    /// Swap payable owed to the trader after today's waterfall, $.
+    pub swap_payable_usd: f64,
+    /// Paid to equity today, $.
+    pub equity_distribution_usd: f64,
+    /// A cash trap is active.
+    pub cash_trap: bool,
+    /// The loan has defaulted (today or before).
+    pub defaulted: bool,
+}
+
+/// What happened on one day of one path.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DayRecord {
+    pub day: u32,
+    /// A loan payment falls at the end of this day.
+    pub is_payment_day: bool,
+    /// A swap calculation period ends at the end of this day.
+    pub is_settlement_day: bool,
+    /// Rentable GPU-hours.
+    pub capacity_hours: f64,
+    /// GPU-hours sold.
+    pub hours_sold: f64,
+    /// Realized revenue, $.
+    pub revenue_usd: f64,
+    /// Power cost, $.
+    pub power_usd: f64,
+    /// Fixed opex, $.
+    pub fixed_opex_usd: f64,
+    /// Collateral liquidation value (forced-sale basis), $.
+    pub collateral_value_usd: f64,
+    /// Collateral going-concern book value, $.
+    pub collateral_book_usd: f64,
+    /// Notional factor n(t) at the start of the day.
+    pub notional_factor: f64,
+    /// Swap net settlement to the hedged SPV settled today, $ (0 if no period end or after the
+    /// swap ended).
+    pub swap_net_to_spv_usd: f64,
+    /// Contractual swap net settlement of the period ending today (ignoring default), $.
+    pub swap_net_contractual_usd: f64,
+    /// Trailing utilization tested today (0 when not tested).
+    pub trailing_utilization: f64,
+    /// The utilization covenant was tested today.
+    pub trailing_utilization_tested: bool,
+    pub hedged: LoanDay,
+    pub unhedged: LoanDay,
+}
+
+/// The outcome of one loan (hedged or unhedged) on one path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanOutcome {
+    pub defaulted: bool,
+    /// Time of default, days after close (a payment date).
+    pub default_day: Option<u32>,
+    pub cause: Option<DefaultCause>,
+    /// Exposure at default: balance + accrued interest, $ (0 without default).
+    pub ead_usd: f64,
+    /// Lender's recovery sources: collateral + DSRA + lock-up + cash + swap receivable, $.
+    pub recovery_usd: f64,
+    /// max(EAD − recovery, 0), $.
+    pub loss_usd: f64,
+    /// loss / EAD (0 without default).
+    pub lgd: f64,
+    /// Collateral liquidation value at default, $ (0 without default).
+    pub collateral_at_default_usd: f64,
+    /// Smallest period DSCR over the payment dates reached (capped at 100).
+    pub min_dscr: Option<f64>,
+    /// Smallest trailing covenant DSCR tested.
+    pub min_trailing_dscr: Option<f64>,
+    /// Smallest trailing utilization tested.
+    pub min_trailing_utilization: Option<f64>,
+    /// Annual equity IRR; −1 when equity got nothing back; None when undefined.
+    pub equity_irr: Option<f64>,
+    /// PV of all equity flows at the discount rate, $ (investment negative).
+    pub equity_pv_usd: f64,
+    /// Equity put in at close, $.
+    pub equity_invested_usd: f64,
+    /// Distributions + terminal value + residual at default, $ (undiscounted).
+    pub equity_received_usd: f64,
+    /// Days on which a cash trap was active.
+    pub cash_trap_days: u32,
+    /// Times a covenant breach triggered a cash trap.
+    pub cash_trap_events: u32,
+    /// DSRA drawn for opex or debt service, $.
+    pub dsra_draws_usd: f64,
+    pub interest_paid_usd: f64,
+    pub principal_paid_usd: f64,
+    /// Net swap cash received by the SPV (receipts − payments), $.
+    pub swap_net_cash_usd: f64,
+    /// Every cash movement of the SPV, source → destination.
+    pub ledger: Ledger,
+    /// Account balances at the end (all zero after maturity or default).
+    pub final_accounts: Accounts,
+}
+
+/// Everything one path produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathOutcome {
+    /// The loan with the configured swap.
+    pub hedged: LoanOutcome,
+    /// The same loan with no swap.
+    pub unhedged: LoanOutcome,
+    /// PV at `simulation.discount_rate` of the trader's actual swap cash flows on the hedged
+    /// path (receipts of payables and recovery residual − fixed-leg payments), $.
+    pub trader_pnl_pv_usd: f64,
+    /// The same, undiscounted, $.
+    pub trader_pnl_usd: f64,
+    /// Swap amounts the SPV owed the trader and never paid (lost at default or maturity), $.
+    pub trader_unpaid_claims_usd: f64,
+    /// Σ DF_p · (fixed leg per $1/GPU-hour of P_fix) over the contractual schedule, ignoring
+    /// default (GPU-hours, discounted).
+    pub swap_pv_fixed_leg_per_usd: f64,
+    /// Σ DF_p · V_p over the contractual schedule, ignoring default, $.
+    pub swap_pv_variable_leg_usd: f64,
+    /// Contractual net settlement to the SPV per loan year (undiscounted, ignoring default), $.
+    pub settlement_by_year_usd: Vec<f64>,
+    /// Σ GPU-hours sold over the horizon.
+    pub hours_sold: f64,
+    /// Σ rentable GPU-hours over the horizon.
+    pub capacity_hours: f64,
+    /// Σ realized revenue over the horizon, $.
+    pub revenue_usd: f64,
+}
+
+/// One SPV's state on a path.
+#[derive(Debug, Clone)]
+struct LoanBook {
+    hedged: bool,
+    acc: Accounts,
+    ledger: Ledger,
+    /// Power + fixed opex accrued since the last waterfall, unpaid, $.
+    opex_due_usd: f64,
+    /// CFADS of the running payment period, $.
+    period_cfads_usd: f64,
+    /// Swap amounts owed to the trader, $.
+    swap_payable_usd: f64,
+    dscr_window: TrailingRatio,
+    cash_trap: bool,
+    /// Contracts stopped (default or maturity).
+    done: bool,
+    default_day: Option<u32>,
+    cause: Option<DefaultCause>,
+    ead_usd: f64,
+    recovery_usd: f64,
+    collateral_at_default_usd: f64,
+    min_dscr: Option<f64>,
+    min_trailing_dscr: Option<f64>,
+    min_trailing_utilization: Option<f64>,
+    cash_trap_days: u32,
+    cash_trap_events: u32,
+    equity_flows: Vec<(u32, f64)>,
+    trader_pv_usd: f64,
+    trader_cash_usd: f64,
+    trader_unpaid_usd: f64,
+    dsra_draws_usd: f64,
+    interest_paid_usd: f64,
+    principal_paid_usd: f64,
+    swap_net_cash_usd: f64,
+    today: LoanDay,
+}
+
+fn min_opt(a: Option<f64>, b: f64) -> Option<f64> {
+    Some(a.map_or(b, |a| a.min(b)))
+}
+
+impl LoanBook {
+    fn new(terms: &ContractTerms, hedged: bool) -> Self {
+        let mut acc = Accounts::default();
+        let mut ledger = Ledger::default();
+        acc.transfer(
+            &mut ledger,
+            Party::Equity,
+            Party::Dsra,
+            terms.initial_dsra_usd,
+        );
+        let mut equity_flows = Vec::with_capacity(terms.schedule.payments.len() + 3);
+        equity_flows.push((0, -terms.equity_investment_usd));
+        Self {
+            hedged,
+            acc,
+            ledger,
+            opex_due_usd: 0.0,
+            period_cfads_usd: 0.0,
+            swap_payable_usd: 0.0,
+            dscr_window: TrailingRatio::new(terms.dscr_covenant.map_or(1, |c| c.window)),
+            cash_trap: false,
+            done: false,
+            default_day: None,
+            cause: None,
+            ead_usd: 0.0,
+            recovery_usd: 0.0,
+            collateral_at_default_usd: 0.0,
+            min_dscr: None,
+            min_trailing_dscr: None,
+            min_trailing_utilization: None,
+            cash_trap_days: 0,
+            cash_trap_events: 0,
+            equity_flows,
+            trader_pv_usd: 0.0,
+            trader_cash_usd: 0.0,
+            trader_unpaid_usd: 0.0,
+            dsra_draws_usd: 0.0,
+            interest_paid_usd: 0.0,
+            principal_paid_usd: 0.0,
+            swap_net_cash_usd: 0.0,
+            today: LoanDay::default(),
+        }
+    }
+
+    /// Trader cash flow at `time` (positive: the trader receives).
+    fn trader_flow(&mut self, terms: &ContractTerms, time: u32, usd: f64) {
+        self.trader_cash_usd += usd;
+        self.swap_net_cash_usd -= usd;
+        self.trader_pv_usd += usd * terms.discount_factor(time);
+    }
+
+    fn equity_flow(&mut self, time: u32, usd: f64) {
+        if usd != 0.0 {
+            self.equity_flows.push((time, usd));
+            self.today.equity_distribution_usd += usd;
+        }
+    }
+
+    /// Accrue one day's operations.
+    fn accrue(&mut self, revenue_usd: f64, costs_usd: f64) {
+        self.acc.transfer(
+            &mut self.ledger,
+            Party::Customers,
+            Party::Operating,
+            revenue_usd,
+        );
+        self.opex_due_usd += costs_usd;
+        self.period_cfads_usd += revenue_usd - costs_usd;
+        if self.cash_trap {
+            self.cash_trap_days += 1;
+        }
+    }
+
+    /// Book a swap settlement at `time` (net to the SPV).
+    fn settle_swap(&mut self, terms: &ContractTerms, time: u32, net_usd: f64) {
+        if net_usd > 0.0 {
+            self.acc
+                .transfer(&mut self.ledger, Party::Trader, Party::Operating, net_usd);
+            self.trader_flow(terms, time, -net_usd);
+        } else {
+            self.swap_payable_usd += -net_usd;
+        }
+        self.period_cfads_usd += net_usd;
+    }
+
+    /// Process payment `k` (1-based) at time `time`.
+    #[allow(clippy::too_many_arguments)]
+    fn payment(
+        &mut self,
+        terms: &ContractTerms,
+        k: usize,
+        time: u32,
+        m: &DayMarket,
+        trailing_utilization: Option<f64>,
+        accrued_swap_net_usd: f64,
+    ) {
+        let pay = terms.schedule.payments[k - 1];
+        let ds = pay.debt_service_usd();
+        let interest_due = pay.interest_usd.min(ds.max(0.0));
+        let principal_due = pay.principal_usd.max(0.0);
+        let ds_due = interest_due + principal_due;
+        let dscr = capped_ratio(self.period_cfads_usd, ds_due);
+        self.min_dscr = min_opt(self.min_dscr, dscr);
+        self.today.dscr = dscr;
+        self.today.debt_service_due_usd = ds_due;
+        self.dscr_window.push(self.period_cfads_usd, ds_due);
+        self.period_cfads_usd = 0.0;
+
+        let mut trap = false;
+        let mut eod: Option<DefaultCause> = None;
+        let mut apply = |c: &Covenant, value: f64, cause: DefaultCause| {
+            if value < c.threshold {
+                match c.action {
+                    CovenantAction::CashTrap => trap = true,
+                    CovenantAction::EventOfDefault => {
+                        eod.get_or_insert(cause);
+                    }
+                }
+            }
+        };
+        if let Some(c) = &terms.dscr_covenant {
+            if self.dscr_window.is_full() {
+                let v = self.dscr_window.ratio();
+                self.min_trailing_dscr = min_opt(self.min_trailing_dscr, v);
+                self.today.trailing_dscr = v;
+                self.today.trailing_dscr_tested = true;
+                apply(c, v, DefaultCause::DscrCovenant);
+            }
+        }
+        if let (Some(c), Some(v)) = (&terms.utilization_covenant, trailing_utilization) {
+            self.min_trailing_utilization = min_opt(self.min_trailing_utilization, v);
+            apply(c, v, DefaultCause::UtilizationCovenant);
+        }
+
+        let pool = self.acc.total_usd() - self.opex_due_usd;
+        if pool < ds_due {
+            self.default(
+                terms,
+                k,
+                time,
+                m,
+                DefaultCause::Payment,
+                accrued_swap_net_usd,
+            );
+            return;
+        }
+        if let Some(cause) = eod {
+            self.default(terms, k, time, m, cause, accrued_swap_net_usd);
+            return;
+        }
+        let last = k == terms.schedule.payments.len();
+        if trap && !self.cash_trap {
+            self.cash_trap_events += 1;
+        }
+        self.cash_trap = trap && !last;
+        let dues = PaymentDues {
+            opex_usd: self.opex_due_usd,
+            interest_usd: interest_due,
+            principal_usd: principal_due,
+            swap_payable_usd: self.swap_payable_usd,
+            dsra_target_usd: terms.dsra_target_after[k - 1],
+            cash_trap: self.cash_trap,
+        };
+        let paid = run_waterfall(&terms.order, &mut self.acc, &dues, &mut self.ledger);
+        self.opex_due_usd -= paid.opex_usd;
+        self.dsra_draws_usd += paid.dsra_draw_usd;
+        self.interest_paid_usd += paid.interest_usd;
+        self.principal_paid_usd += paid.principal_usd;
+        self.swap_payable_usd -= paid.swap_usd;
+        if paid.swap_usd > 0.0 {
+            self.trader_flow(terms, time, paid.swap_usd);
+        }
+        self.equity_flow(time, paid.to_equity_usd);
+        let short = ds_due - paid.debt_service_usd();
+        if short > 1e-9 * ds_due.max(1.0) {
+            // Only reachable with a non-standard order that pays juniors before debt service.
+            self.default(
+                terms,
+                k,
+                time,
+                m,
+                DefaultCause::Payment,
+                accrued_swap_net_usd,
+            );
+            return;
+        }
+        if last {
+            self.mature(terms, time, m);
+        }
+    }
+
+    /// Maturity: settle the swap payable from every account, then everything to equity with the
+    /// going-concern book value of the GPUs as terminal value.
+    fn mature(&mut self, terms: &ContractTerms, time: u32, m: &DayMarket) {
+        let mut owed = self.swap_payable_usd;
+        for src in [Party::Operating, Party::LockUp, Party::Dsra] {
+            let p = self
+                .acc
+                .transfer(&mut self.ledger, src, Party::Trader, owed);
+            owed -= p;
+            if p > 0.0 {
+                self.trader_flow(terms, time, p);
+            }
+        }
+        self.trader_unpaid_usd += owed;
+        self.swap_payable_usd = 0.0;
+        let mut to_equity = 0.0;
+        for src in [Party::Operating, Party::LockUp, Party::Dsra] {
+            let bal = self.acc.balance_usd(src);
+            to_equity += self.acc.transfer(&mut self.ledger, src, Party::Equity, bal);
+        }
+        let book = terms.collateral.book_value_usd(time, m);
+        self.equity_flow(time, to_equity + book);
+        self.cash_trap = false;
+        self.done = true;
+    }
+
+    /// Default at payment `k` (time `time`): recovery, loss, and the junior waterfall of any excess.
+    fn default(
+        &mut self,
+        terms: &ContractTerms,
+        k: usize,
+        time: u32,
+        m: &DayMarket,
+        cause: DefaultCause,
+        accrued_swap_net_usd: f64,
+    ) {
+        let pay = terms.schedule.payments[k - 1];
+        let ead = pay.balance_before_usd + pay.interest_usd;
+        let collateral = terms.collateral.liquidation_value_usd(time, m);
+        let mut recovery = 0.0;
+        for src in [Party::Operating, Party::LockUp, Party::Dsra] {
+            let bal = self.acc.balance_usd(src);
+            recovery += self.acc.transfer(&mut self.ledger, src, Party::Lender, bal);
+        }
+        recovery += self.acc.transfer(
+            &mut self.ledger,
+            Party::CollateralBuyers,
+            Party::Lender,
+            collateral,
+        );
+        let mut trader_claim = self.swap_payable_usd;
+        if self.hedged && terms.swap.settles() {
+            if accrued_swap_net_usd > 0.0 {
+                // The receivable is assigned to the lender: the trader pays it there.
+                recovery += self.acc.transfer(
+                    &mut self.ledger,
+                    Party::Trader,
+                    Party::Lender,
+                    accrued_swap_net_usd,
+                );
+                self.trader_flow(terms, time, -accrued_swap_net_usd);
+            } else {
+                trader_claim += -accrued_swap_net_usd;
+            }
+        }
+        let excess = (recovery - ead).max(0.0);
+        let to_trader = excess.min(trader_claim);
+        if to_trader > 0.0 {
+            self.acc
+                .transfer(&mut self.ledger, Party::Lender, Party::Trader, to_trader);
+            self.trader_flow(terms, time, to_trader);
+        }
+        self.trader_unpaid_usd += trader_claim - to_trader;
+        let to_equity = excess - to_trader;
+        if to_equity > 0.0 {
+            self.acc
+                .transfer(&mut self.ledger, Party::Lender, Party::Equity, to_equity);
+            self.equity_flow(time, to_equity);
+        }
+        self.swap_payable_usd = 0.0;
+        self.opex_due_usd = 0.0;
+        self.cash_trap = false;
+        self.default_day = Some(time);
+        self.cause = Some(cause);
+        self.ead_usd = ead;
+        self.recovery_usd = recovery;
+        self.collateral_at_default_usd = collateral;
+        self.done = true;
+    }
+
+    /// Snapshot of balances for the day record.
+    fn snapshot(&mut self) -> LoanDay {
+        let mut d = self.today;
+        d.cash_usd = self.acc.operating_usd + self.acc.lock_up_usd;
+        d.lock_up_usd = self.acc.lock_up_usd;
+        d.dsra_usd = self.acc.dsra_usd;
+        d.swap_payable_usd = self.swap_payable_usd;
+        d.cash_trap = self.cash_trap;
+        d.defaulted = self.default_day.is_some();
+        self.today = LoanDay::default();
+        d
+    }
+
+    /// The loan's outcome, with the trader's (PV of swap cash, unpaid claims) on this SPV, $.
+    fn outcome(
+        mut self,
+        terms: &ContractTerms,
+        end_time: u32,
+        last: &DayMarket,
+    ) -> (LoanOutcome, f64, f64) {
+        if !self.done {
+            // The engine stopped before maturity: value what is left as at the last day.
+            let mut cash = 0.0;
+            for src in [Party::Operating, Party::LockUp, Party::Dsra] {
+                let bal = self.acc.balance_usd(src);
+                cash += self.acc.transfer(&mut self.ledger, src, Party::Equity, bal);
+            }
+            let book = terms.collateral.book_value_usd(end_time, last);
+            self.equity_flow(end_time, cash + book);
+            self.trader_unpaid_usd += self.swap_payable_usd;
+            self.swap_payable_usd = 0.0;
+        }
+        let ead = self.ead_usd;
+        let loss = (ead - self.recovery_usd).max(0.0);
+        let received: f64 = self.equity_flows.iter().skip(1).map(|f| f.1).sum();
+        let outcome = LoanOutcome {
+            defaulted: self.default_day.is_some(),
+            default_day: self.default_day,
+            cause: self.cause,
+            ead_usd: ead,
+            recovery_usd: self.recovery_usd,
+            loss_usd: loss,
+            lgd: if ead > 0.0 { loss / ead } else { 0.0 },
+            collateral_at_default_usd: self.collateral_at_default_usd,
+            min_dscr: self.min_dscr,
+            min_trailing_dscr: self.min_trailing_dscr,
+            min_trailing_utilization: self.min_trailing_utilization,
+            equity_irr: super::irr::irr(&self.equity_flows),
+            equity_pv_usd: super::irr::pv_continuous(&self.equity_flows, terms.discount_rate),
+            equity_invested_usd: terms.equity_investment_usd,
+            equity_received_usd: received,
+            cash_trap_days: self.cash_trap_days,
+            cash_trap_events: self.cash_trap_events,
+            dsra_draws_usd: self.dsra_draws_usd,
+            interest_paid_usd: self.interest_paid_usd,
+            principal_paid_usd: self.principal_paid_usd,
+            swap_net_cash_usd: self.swap_net_cash_usd,
+            ledger: self.ledger,
+            final_accounts: self.acc,
+        };
+        (outcome, self.trader_pv_usd, self.trader_unpaid_usd)
+    }
+}
+
+/// Per-path contract state: the hedged and the unhedged SPV on the same market.
+///
+/// Create one per path with [`PathContracts::new`]; call [`PathContracts::step`] for days
+/// `0..terms.horizon_days()` in order, then [`PathContracts::finish`].
+#[derive(Debug, Clone)]
+pub struct PathContracts {
+    hedged: LoanBook,
+    unhedged: LoanBook,
+    /// Swap accruals of the running calculation period.
+    accrual: PeriodAccrual,
+    /// Start time of the running calculation period.
+    period_start: u32,
+    /// Trailing (hours sold, capacity hours) over commissioned days.
+    utilization_window: TrailingRatio,
+    swap_pv_fixed_leg_per_usd: f64,
+    swap_pv_variable_leg_usd: f64,
+    settlement_by_year_usd: Vec<f64>,
+    hours_sold: f64,
+    capacity_hours: f64,
+    revenue_usd: f64,
+    next_day: u32,
+}
+
+impl PathContracts {
+    /// Fresh state at loan close: the DSRA funded by equity, all other accounts empty.
+    pub fn new(terms: &ContractTerms) -> Self {
+        Self {
+            hedged: LoanBook::new(terms, true),
+            unhedged: LoanBook::new(terms, false),
+            accrual: PeriodAccrual::default(),
+            period_start: 0,
+            utilization_window: TrailingRatio::new(
+                terms.utilization_covenant.map_or(1, |c| c.window),
+            ),
+            swap_pv_fixed_leg_per_usd: 0.0,
+            swap_pv_variable_leg_usd: 0.0,
+            settlement_by_year_usd: vec![0.0; terms.loan_years()],
+            hours_sold: 0.0,
+            capacity_hours: 0.0,
+            revenue_usd: 0.0,
+            next_day: 0,
+        }
+    }
+
+    /// Advance one day (`m.day` must be the next day, starting at 0). No allocation.
+    pub fn step(&mut self, terms: &ContractTerms, m: &DayMarket) -> DayRecord {
+        let t = m.day;
+        self.next_day = t.saturating_add(1);
+        let ops = terms.cluster.day(m);
+        self.hours_sold += ops.hours_sold;
+        self.capacity_hours += ops.capacity_hours;
+        self.revenue_usd += ops.revenue_usd;
+        let book = terms.collateral.book_value_usd(t, m);
+        let mut rec = DayRecord {
+            day: t,
+            capacity_hours: ops.capacity_hours,
+            hours_sold: ops.hours_sold,
+            revenue_usd: ops.revenue_usd,
+            power_usd: ops.power_usd,
+            fixed_opex_usd: ops.fixed_opex_usd,
+            collateral_book_usd: book,
+            collateral_value_usd: terms.collateral.liquidation_from_book(book),
+            notional_factor: terms.notional_factor(t),
+            ..DayRecord::default()
+        };
+        let maturity = terms.maturity_day();
+        if t < maturity {
+            if ops.capacity_hours > 0.0 {
+                self.utilization_window
+                    .push(ops.hours_sold, ops.capacity_hours);
+            }
+            self.accrual.add(&ops, m, terms.swap.reference);
+            let costs = ops.power_usd + ops.fixed_opex_usd;
+            for b in [&mut self.hedged, &mut self.unhedged] {
+                if !b.done {
+                    b.accrue(ops.revenue_usd, costs);
+                }
+            }
+            let time = t + 1;
+            let period_end = time % terms.swap.period_days.max(1) == 0 || time == maturity;
+            if period_end {
+                rec.is_settlement_day = true;
+                let n_p = terms.notional_factor(self.period_start);
+                let legs = terms.swap.legs(&self.accrual, n_p);
+                let df = terms.discount_factor(time);
+                self.swap_pv_fixed_leg_per_usd += df * legs.fixed_per_usd;
+                self.swap_pv_variable_leg_usd += df * legs.variable_usd;
+                let net = if terms.swap.settles() {
+                    legs.net_to_spv_usd()
+                } else {
+                    0.0
+                };
+                rec.swap_net_contractual_usd = net;
+                let year = ((t as usize) / 365).min(self.settlement_by_year_usd.len() - 1);
+                self.settlement_by_year_usd[year] += net;
+                if terms.swap.settles() && !self.hedged.done {
+                    self.hedged.settle_swap(terms, time, net);
+                    rec.swap_net_to_spv_usd = net;
+                }
+                self.accrual = PeriodAccrual::default();
+                self.period_start = time;
+            }
+            let interval = terms.schedule.payment_interval_days;
+            if time % interval == 0 {
+                rec.is_payment_day = true;
+                let k = (time / interval) as usize;
+                let util = match &terms.utilization_covenant {
+                    Some(_) if self.utilization_window.is_full() => {
+                        Some(self.utilization_window.ratio())
+                    }
+                    _ => None,
+                };
+                if let Some(u) = util {
+                    rec.trailing_utilization = u;
+                    rec.trailing_utilization_tested = true;
+                }
+                // The current period's accrued settlement (a receivable or a claim at default).
+                let accrued = if self.accrual.days > 0 && terms.swap.settles() {
+                    terms
+                        .swap
+                        .legs(&self.accrual, terms.notional_factor(self.period_start))
+                        .net_to_spv_usd()
+                } else {
+                    0.0
+                };
+                if !self.hedged.done {
+                    self.hedged.payment(terms, k, time, m, util, accrued);
+                }
+                if !self.unhedged.done {
+                    self.unhedged.payment(terms, k, time, m, util, 0.0);
+                }
+            }
+        }
+        rec.hedged = self.hedged.snapshot();
+        rec.unhedged = self.unhedged.snapshot();
+        rec
+    }
+
+    /// Close the path: value anything still open as at the end of `last` (only when the engine
+    /// stopped before maturity), compute IRRs and present values.
+    pub fn finish(self, terms: &ContractTerms, last: &DayMarket) -> PathOutcome {
+        let end_time = self.next_day.max(last.day.saturating_add(1));
+        let (hedged, trader_pnl_pv_usd, trader_unpaid_claims_usd) =
+            self.hedged.outcome(terms, end_time, last);
+        let (unhedged, _, _) = self.unhedged.outcome(terms, end_time, last);
+        PathOutcome {
+            trader_pnl_pv_usd,
+            trader_pnl_usd: -hedged.swap_net_cash_usd,
+            trader_unpaid_claims_usd,
+            hedged,
+            unhedged,
+            swap_pv_fixed_leg_per_usd: self.swap_pv_fixed_leg_per_usd,
+            swap_pv_variable_leg_usd: self.swap_pv_variable_leg_usd,
+            settlement_by_year_usd: self.settlement_by_year_usd,
+            hours_sold: self.hours_sold,
+            capacity_hours: self.capacity_hours,
+            revenue_usd: self.revenue_usd,
+        }
+    }
+}
