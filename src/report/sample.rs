@@ -79,13 +79,13 @@ pub fn sample_summary() -> serde_json::Value {
             "hedged": {
                 "pd": 0.0915, "pd_se": 0.002_04, "pd_by_year": [0.004, 0.021, 0.048, 0.074, 0.0915],
                 "expected_loss": 412_350.0, "expected_loss_se": 15_820.0, "lgd_mean": 0.38,
-                "credit_var_99": 6_820_000.0, "credit_var_999": 10_950_000.0,
+                "credit_var_99": 6_820_000.0, "credit_var_999": 10_950_000.0, "credit_es_99": 9_310_000.0,
                 "dscr_min_p5": 0.82, "dscr_min_p50": 1.31
             },
             "unhedged": {
                 "pd": 0.2137, "pd_se": 0.002_90, "pd_by_year": [0.012, 0.061, 0.118, 0.171, 0.2137],
                 "expected_loss": 1_187_900.0, "expected_loss_se": 27_400.0, "lgd_mean": 0.44,
-                "credit_var_99": 9_640_000.0, "credit_var_999": 13_210_000.0,
+                "credit_var_99": 9_640_000.0, "credit_var_999": 13_210_000.0, "credit_es_99": 12_050_000.0,
                 "dscr_min_p5": 0.55, "dscr_min_p50": 1.12
             }
         },

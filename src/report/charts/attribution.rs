@@ -31,7 +31,7 @@ impl Chart for LayerAttribution {
         let mut fig = Figure::new(
             "Layer attribution of loan PD",
             "Layer of the layered basis-risk model",
-            "PD contribution (percentage points)",
+            "Change in PD (share of paths)",
             AxisFormat::Layer,
             AxisFormat::Percent,
         );

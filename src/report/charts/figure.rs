@@ -119,6 +119,21 @@ pub struct Figure {
     pub layers: Vec<Layer>,
 }
 
+impl Layer {
+    /// Whether this layer adds a legend entry.
+    pub fn has_legend(&self) -> bool {
+        match self {
+            Layer::Band { .. } | Layer::VMarker { .. } => true,
+            Layer::Line { label, .. }
+            | Layer::Bars { label, .. }
+            | Layer::ErrorBars { label, .. }
+            | Layer::Points { label, .. }
+            | Layer::HMarker { label, .. } => label.is_some(),
+            Layer::Note { .. } => false,
+        }
+    }
+}
+
 impl Figure {
     /// An empty figure with these texts and formats (legend upper right, zero not forced).
     pub fn new(

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -60,7 +61,7 @@ pub fn draw<DB: DrawingBackend>(
         .y_desc(figure.y_label.as_str())
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .x_labels(12)
+        .x_labels(x_label_count(figure.x_format, x0, x1))
         .y_labels(10)
         .axis_desc_style(
             (FONT_FAMILY, style::AXIS_DESC_PX)
@@ -121,8 +122,8 @@ pub fn draw<DB: DrawingBackend>(
                         .map_err(err)?
                 };
                 if let Some(label) = label {
-                    anno.label(label.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+                    anno.label(label.as_str());
+                    legend_line(anno, stroke, *dashed);
                     has_legend = true;
                 }
             }
@@ -199,8 +200,8 @@ pub fn draw<DB: DrawingBackend>(
                         .draw_series(LineSeries::new(points, stroke))
                         .map_err(err)?
                 };
-                anno.label(label.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+                anno.label(label.as_str());
+                legend_line(anno, stroke, *dashed);
                 has_legend = true;
             }
             Layer::HMarker { y, color, label } => {
@@ -240,23 +241,73 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(err)?;
     }
     if !notes.is_empty() {
-        let plot = chart.plotting_area();
-        let (px, py) = plot.get_pixel_range();
-        let note_style = (FONT_FAMILY, style::LEGEND_PX)
-            .into_font()
-            .color(&palette::INK);
-        let base_x = if figure.legend == LegendAt::UpperLeft {
-            px.end - 520
-        } else {
-            px.start + 14
-        };
-        for (i, note) in notes.iter().enumerate() {
-            let y = py.start + 12 + 24 * i as i32;
-            root.draw(&Text::new(note.clone(), (base_x, y), note_style.clone()))
-                .map_err(err)?;
-        }
+        draw_notes(&root, &chart, figure, &notes)?;
     }
     root.present().map_err(err)
+}
+
+/// Tick count: every integer for layer/year axes (up to 30), else about 12.
+fn x_label_count(format: AxisFormat, x0: f64, x1: f64) -> usize {
+    match format {
+        AxisFormat::Integer | AxisFormat::Layer => ((x1 - x0).ceil() as usize + 1).clamp(2, 30),
+        _ => 12,
+    }
+}
+
+/// Legend entry for a line: one segment, or two short ones when the line is dashed.
+fn legend_line<'a, DB: DrawingBackend + 'a>(
+    anno: &mut SeriesAnno<'a, DB>,
+    stroke: ShapeStyle,
+    dashed: bool,
+) {
+    if dashed {
+        anno.legend(move |(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (9, 0)], stroke)
+                + PathElement::new(vec![(15, 0), (24, 0)], stroke)
+        });
+    } else {
+        anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], stroke));
+    }
+}
+
+/// Notes go on the legend's side, below the legend, on a white box so bars never hide them.
+fn draw_notes<DB: DrawingBackend, CT: CoordTranslate>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &ChartContext<'_, DB, CT>,
+    figure: &Figure,
+    notes: &[String],
+) -> Result<(), String> {
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let font = (FONT_FAMILY, style::LEGEND_PX)
+        .into_font()
+        .color(&palette::INK);
+    let legend_rows = figure.layers.iter().filter(|l| l.has_legend()).count() as i32;
+    let row_px = style::LEGEND_PX as i32 + 5;
+    let right = matches!(figure.legend, LegendAt::UpperRight | LegendAt::LowerRight);
+    let mut y = if matches!(figure.legend, LegendAt::UpperLeft | LegendAt::UpperRight) {
+        py.start + 12 + legend_rows * row_px + 24
+    } else {
+        py.start + 12
+    };
+    for note in notes {
+        let (w, h) = root.estimate_text_size(note, &font).map_err(err)?;
+        let (w, h) = (w as i32, h as i32);
+        let x = if right {
+            px.end - 12 - w - 8
+        } else {
+            px.start + 12
+        };
+        root.draw(&Rectangle::new(
+            [(x - 6, y - 4), (x + w + 6, y + h + 4)],
+            WHITE.filled(),
+        ))
+        .map_err(err)?;
+        root.draw(&Text::new(note.clone(), (x, y), font.clone()))
+            .map_err(err)?;
+        y += h + 12;
+    }
+    Ok(())
 }
 
 /// A tick label in the axis format.
