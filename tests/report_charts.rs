@@ -1,0 +1,115 @@
+//! Charts of a full sample run: every chart is written as PNG and SVG, decodes to the stated
+//! size, is not blank, and shows text (the embedded font renders without system fonts).
+
+use std::collections::BTreeSet;
+
+use tenancy::report::charts::all_charts;
+use tenancy::report::sample::sample_output;
+use tenancy::report::style::CHART_SIZE;
+use tenancy::report::{write_run, WriteOptions};
+
+fn write_sample() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let opts = WriteOptions {
+        csv: false,
+        charts: true,
+        html: true,
+    };
+    write_run(&dir, &sample_output(), &opts).unwrap();
+    (tmp, dir)
+}
+
+#[test]
+fn every_chart_is_written_decodes_and_is_not_blank() {
+    let (_tmp, dir) = write_sample();
+    let run = sample_output();
+    let charts = all_charts();
+    // The sample run has every table, so every chart applies.
+    assert_eq!(
+        charts.len(),
+        14,
+        "price, utilization, DSCR, cash, margin fans + 9 others"
+    );
+    for chart in &charts {
+        assert!(
+            chart.figure(&run).is_some(),
+            "{} has no figure for the sample run",
+            chart.name()
+        );
+        let png = dir.join("charts").join(format!("{}.png", chart.name()));
+        let svg = dir.join("charts").join(format!("{}.svg", chart.name()));
+        let img = image::open(&png)
+            .unwrap_or_else(|e| panic!("{}: {e}", png.display()))
+            .to_rgb8();
+        assert_eq!(img.dimensions(), CHART_SIZE, "{}", chart.name());
+        let colours: BTreeSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+        assert!(
+            colours.len() >= 8,
+            "{}: only {} distinct colours",
+            chart.name(),
+            colours.len()
+        );
+        // Non-white share: axes, bands and text cover well over 2 % of a real chart.
+        let inked = img.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+        let share = inked as f64 / f64::from(CHART_SIZE.0 * CHART_SIZE.1);
+        assert!(
+            share > 0.02,
+            "{}: {:.4} of pixels inked",
+            chart.name(),
+            share
+        );
+        let svg_text = std::fs::read_to_string(&svg).unwrap();
+        assert!(
+            svg_text.starts_with("<svg") || svg_text.contains("<svg"),
+            "{}",
+            svg.display()
+        );
+        assert!(
+            svg_text.contains("<text"),
+            "{}: SVG has no text",
+            chart.name()
+        );
+    }
+}
+
+#[test]
+fn chart_titles_render_as_glyphs_in_the_png() {
+    // The title band (top 60 px) must hold dark glyph pixels: proof the embedded font drew text.
+    let (_tmp, dir) = write_sample();
+    let img = image::open(dir.join("charts/price_fan.png"))
+        .unwrap()
+        .to_rgb8();
+    let dark_in_title = (0..60)
+        .flat_map(|y| (0..CHART_SIZE.0).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
+        .count();
+    assert!(
+        dark_in_title > 500,
+        "only {dark_in_title} dark pixels in the title band"
+    );
+}
+
+#[test]
+fn charts_are_skipped_when_their_table_is_missing() {
+    let mut run = sample_output();
+    run.tables
+        .retain(|t| t.name != "sweep" && t.name != "attribution");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    write_run(
+        &dir,
+        &run,
+        &WriteOptions {
+            csv: false,
+            charts: true,
+            html: true,
+        },
+    )
+    .unwrap();
+    assert!(!dir.join("charts/strike_sweep.png").exists());
+    assert!(!dir.join("charts/layer_attribution.png").exists());
+    assert!(dir.join("charts/price_fan.png").exists());
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("data:image/png;base64,").count(), 12);
+}
