@@ -7,6 +7,7 @@
 
 pub mod contract;
 pub mod engine;
+pub mod exposure;
 pub mod market;
 pub mod metrics;
 pub mod report;
