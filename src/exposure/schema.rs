@@ -288,3 +288,78 @@ fn node_schema(node: &Node) -> Value {
         Node::Array(items) => serde_json::json!({ "type": "array", "items": node_schema(items) }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(node: &Node, mut v: Value) -> Vec<String> {
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        validate(node, &mut v, "x", &mut errors, &mut warnings);
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn schema_document_has_the_seed_required_lists_and_layer_enum() {
+        let s = json_schema();
+        assert_eq!(s["title"], "LayeredComputeExposure");
+        assert_eq!(
+            s["required"],
+            json!([
+                "workload",
+                "capacity",
+                "layer_constraints",
+                "hedge_or_index",
+                "residual_basis_risks"
+            ])
+        );
+        assert_eq!(
+            s["properties"]["hedge_or_index"]["properties"]["coverage_layers"]["items"]["enum"],
+            json!(["L0", "L1", "L2", "L3", "L4", "L15"])
+        );
+        assert_eq!(
+            s["properties"]["workload"]["properties"]["sequence_profile"]["properties"]
+                ["context_window"]["type"],
+            "integer"
+        );
+        // layer_constraints has no required fields in the seed.
+        assert!(s["properties"]["layer_constraints"]
+            .get("required")
+            .is_none());
+    }
+
+    #[test]
+    fn integer_edge_cases() {
+        assert!(check(&Node::Integer, json!(-3)).is_empty());
+        assert!(check(&Node::Integer, json!(4.0)).is_empty());
+        assert_eq!(
+            check(&Node::Integer, json!(u64::MAX)),
+            vec![format!(
+                "x: integer out of range (above {}); got {}",
+                i64::MAX,
+                u64::MAX
+            )]
+        );
+        assert_eq!(
+            check(&Node::Integer, json!(true)),
+            vec!["x: must be an integer; got boolean true"]
+        );
+    }
+
+    #[test]
+    fn every_array_item_is_checked_with_its_index() {
+        let v = json!([
+            { "risk_type": "a", "severity": "high", "note": "n" },
+            { "risk_type": 1, "severity": "extreme" }
+        ]);
+        assert_eq!(
+            check(&Node::Array(&RESIDUAL_BASIS_RISK), v),
+            vec![
+                "x[1].note: required field is missing",
+                "x[1].risk_type: must be a string; got number 1",
+                "x[1].severity: must be one of low, medium, high; got \"extreme\"",
+            ]
+        );
+    }
+}
