@@ -10,6 +10,7 @@ pub mod attribution;
 pub mod cli;
 pub mod contract;
 pub mod engine;
+pub mod exposure;
 pub mod market;
 pub mod metrics;
 pub mod report;
