@@ -177,3 +177,52 @@ fn invalid_terms_are_errors_not_panics() {
         Err(ContractError::BaseCaseTooShort { .. })
     ));
 }
+
+#[test]
+fn tail_days_extend_the_horizon_without_contract_events() {
+    let mut s = small_scenario();
+    s.simulation.tail_days = 45;
+    let terms = ContractTerms::new(&s, &[], 2.0).expect("terms");
+    assert_eq!(terms.horizon_days(), 360 + 45);
+    let market: Vec<DayMarket> = (0..terms.horizon_days())
+        .map(|d| constant_market(d, 4.0, 0.5, 0.1))
+        .collect();
+    let mut path = PathContracts::new(&terms);
+    for m in &market {
+        let rec = path.step(&terms, m);
+        if m.day >= 360 {
+            assert!(!rec.is_payment_day && !rec.is_settlement_day);
+            assert_eq!(rec.notional_factor, 0.0);
+            assert_eq!(rec.hedged.cash_usd, 0.0);
+            assert!(rec.collateral_value_usd > 0.0, "collateral still reported");
+        }
+    }
+    let out = path.finish(&terms, &market[market.len() - 1]);
+    assert!(!out.hedged.defaulted);
+    // Operations in the tail still count as hours (the cluster keeps running).
+    close(out.hours_sold, 120.0 * 405.0, "hours over the horizon");
+}
+
+#[test]
+fn early_finish_values_what_is_left_for_equity() {
+    let s = small_scenario();
+    let terms = ContractTerms::new(&s, &[], 2.0).expect("terms");
+    let mut path = PathContracts::new(&terms);
+    let mut last = constant_market(0, 4.0, 0.5, 0.1);
+    for d in 0..45 {
+        last = constant_market(d, 4.0, 0.5, 0.1);
+        path.step(&terms, &last);
+    }
+    let out = path.finish(&terms, &last);
+    assert!(!out.unhedged.defaulted);
+    // Day 45: one payment made; 15 days of revenue less accrued opex in cash, DSRA at target,
+    // GPUs at book.
+    let a = terms.schedule().payments[0].debt_service_usd();
+    let book = 200_000.0 * (1.0 - 0.9 * 45.0 / (5.0 * 365.0));
+    let first = 30.0 * (480.0 - 138.0) - a;
+    close(
+        out.unhedged.equity_received_usd,
+        first + 15.0 * (480.0 - 138.0) + a + book,
+        "distributions + terminal value",
+    );
+}

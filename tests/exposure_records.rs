@@ -197,15 +197,25 @@ fn inference_example_excludes_every_layer_but_l1_and_l2() {
         vec![0, 3, 4, 8, 9, 10, 11, 13, 14, 15, 16]
     );
     assert!(s.hedge_only_layers.is_empty());
-    // Record risks first, then one generated sentence per excluded layer.
-    assert_eq!(s.residual_risks.len(), 2 + 11);
+    // Record risks first, then one generated sentence per excluded layer, with the layers that
+    // share a risk (L8/L9, L13/L14) merged: 11 excluded layers -> 9 sentences.
+    assert_eq!(s.residual_risks.len(), 2 + 9);
     assert_eq!(s.residual_risks[0].origin, RiskOrigin::Record);
     let generated: Vec<u8> = s.residual_risks[2..]
         .iter()
-        .filter_map(|r| r.layer)
+        .flat_map(|r| r.layers.iter().copied())
         .collect();
     assert_eq!(generated, s.excluded_layers);
     assert!(s.residual_risks[2].text.starts_with("L0 (power and grid):"));
+    let merged: Vec<&str> = s.residual_risks[2..]
+        .iter()
+        .map(|r| r.risk_type.as_str())
+        .collect();
+    assert!(merged.contains(&"layer_L8_L9") && merged.contains(&"layer_L13_L14"));
+    // Shared public-cloud capacity: the L15 risk is a future requirement, not current
+    // non-substitutability.
+    let l15 = s.residual_risks.iter().find(|r| r.layers == [15]).unwrap();
+    assert!(l15.text.contains("shared public-cloud capacity today"));
     assert!(s
         .to_markdown()
         .contains("- Excluded exposure layers: L0, L3, L4, L8, L9, L10, L11, L13, L14, L15, L16."));

@@ -524,7 +524,14 @@ impl LoanBook {
         last: &DayMarket,
     ) -> (LoanOutcome, f64, f64) {
         if !self.done {
-            // The engine stopped before maturity: value what is left as at the last day.
+            // The engine stopped before maturity: value what is left as at the last day, after
+            // paying the opex accrued since the last waterfall.
+            for src in [Party::Operating, Party::LockUp, Party::Dsra] {
+                let paid =
+                    self.acc
+                        .transfer(&mut self.ledger, src, Party::Suppliers, self.opex_due_usd);
+                self.opex_due_usd -= paid;
+            }
             let mut cash = 0.0;
             for src in [Party::Operating, Party::LockUp, Party::Dsra] {
                 let bal = self.acc.balance_usd(src);

@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use super::layers::ExposureLayer;
-use super::layers::{excluded_layer_sentence, exposure_layers, layer_label, stressing_presets};
+use super::layers::{excluded_layer_risk, exposure_layers, layer_label, stressing_presets};
 use super::record::{Exposure, Severity};
 
 /// One row of the lead's layer-attribution run: the change in each risk measure when the shocks
@@ -51,9 +51,10 @@ pub enum RiskOrigin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResidualRisk {
     pub origin: RiskOrigin,
-    /// The layer, for generated sentences.
-    pub layer: Option<u8>,
-    /// `risk_type` of a record entry, `layer_LN` for a generated one.
+    /// The excluded layers a generated sentence speaks for (layers sharing one risk, such as
+    /// L8 and L9, are merged); empty for record entries.
+    pub layers: Vec<u8>,
+    /// `risk_type` of a record entry, `layer_LN` (`layer_L8_L9` when merged) for a generated one.
     pub risk_type: String,
     /// The record's severity; `None` for generated sentences (the model does not grade them).
     pub severity: Option<Severity>,
@@ -135,19 +136,13 @@ pub fn coverage_statement(e: &Exposure, attribution: Option<&[LayerRisk]>) -> Co
         .iter()
         .map(|r| ResidualRisk {
             origin: RiskOrigin::Record,
-            layer: None,
+            layers: Vec::new(),
             risk_type: r.risk_type.clone(),
             severity: Some(r.severity),
             text: r.note.clone(),
         })
         .collect();
-    residual_risks.extend(excluded_layers.iter().map(|&l| ResidualRisk {
-        origin: RiskOrigin::ExcludedLayer,
-        layer: Some(l),
-        risk_type: format!("layer_L{l}"),
-        severity: None,
-        text: excluded_layer_sentence(l, e),
-    }));
+    residual_risks.extend(excluded_layer_risks(&excluded_layers, e));
 
     let c = &e.capacity;
     let w = &e.workload;
@@ -176,6 +171,32 @@ pub fn coverage_statement(e: &Exposure, attribution: Option<&[LayerRisk]>) -> Co
         residual_risks,
         warnings: e.warnings.clone(),
     }
+}
+
+/// One sentence per excluded layer, merging layers whose risk reads the same.
+fn excluded_layer_risks(excluded: &[u8], e: &Exposure) -> Vec<ResidualRisk> {
+    let mut groups: Vec<(Vec<u8>, String)> = Vec::new();
+    for &layer in excluded {
+        let body = excluded_layer_risk(layer, e);
+        match groups.iter_mut().find(|(_, b)| *b == body) {
+            Some((layers, _)) => layers.push(layer),
+            None => groups.push((vec![layer], body)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(layers, body)| {
+            let names: Vec<String> = layers.iter().map(|l| format!("L{l}")).collect();
+            let labels: Vec<&str> = layers.iter().map(|&l| layer_label(l)).collect();
+            ResidualRisk {
+                origin: RiskOrigin::ExcludedLayer,
+                risk_type: format!("layer_{}", names.join("_")),
+                severity: None,
+                text: format!("{} ({}): {body}", names.join("/"), labels.join("; ")),
+                layers,
+            }
+        })
+        .collect()
 }
 
 fn summarize(rows: &[LayerRisk], hedge_layers: &[u8]) -> AttributionSummary {
@@ -395,7 +416,7 @@ impl CoverageStatement {
             })),
             "residual_risks": self.residual_risks.iter().map(|r| json!({
                 "origin": match r.origin { RiskOrigin::Record => "record", RiskOrigin::ExcludedLayer => "excluded_layer" },
-                "layer": r.layer,
+                "layers": r.layers,
                 "risk_type": r.risk_type,
                 "severity": r.severity.map(|s| s.as_str()),
                 "text": r.text,

@@ -8,7 +8,7 @@
 //! The seed names layers only through its anchors (QACU table, shock matrix, arbitrage table);
 //! the labels below paraphrase those anchors and are not an official AILIS definition.
 
-use super::record::{Exposure, ExposureType, SettlementType, Tenancy};
+use super::record::{Exposure, ExposureType, Policy, SettlementType, Tenancy};
 
 /// Short label of an AILIS layer, from the seed's anchors.
 pub fn layer_label(layer: u8) -> &'static str {
@@ -186,8 +186,9 @@ pub fn stressing_presets(layer: u8) -> &'static [&'static str] {
 }
 
 /// Plain-language residual basis risk of a layer the exposure has and the hedge leaves out
-/// (step 6), using the record's own values.
-pub fn excluded_layer_sentence(layer: u8, e: &Exposure) -> String {
+/// (step 6), using the record's own values; without the layer prefix. Layers that share one
+/// risk (L8/L9, L10/L12, L13/L14) return the same text, so callers can merge them.
+pub fn excluded_layer_risk(layer: u8, e: &Exposure) -> String {
     let c = &e.capacity;
     let reference = &e.hedge_or_index.reference_name;
     let lc = &e.layer_constraints;
@@ -242,9 +243,18 @@ pub fn excluded_layer_sentence(layer: u8, e: &Exposure) -> String {
              premium or discount unhedged",
             c.region, c.tenancy, c.duration
         ),
+        15 if c.tenancy == Tenancy::Shared
+            && matches!(lc.l15_policy, None | Some(Policy::PublicCloud)) =>
+        {
+            format!(
+                "the exposure runs on shared public-cloud capacity today; if its workloads come \
+                 under a regulated, disconnected or sovereign requirement, this capacity stops \
+                 substituting for what they need and {reference} does not follow"
+            )
+        }
         15 => format!(
-            "{} tenancy{} makes part of the demand non-substitutable; a global cloud price \
-             applied to a local obligation leaves the operator basis open",
+            "{} tenancy{} makes the demand non-substitutable; a global cloud price applied to \
+             a local obligation leaves the operator basis open",
             c.tenancy,
             lc.l15_policy.map_or(String::new(), |p| format!(" under a {p} policy"))
         ),
@@ -255,5 +265,5 @@ pub fn excluded_layer_sentence(layer: u8, e: &Exposure) -> String {
         ),
         _ => "this layer has no hedge reference".to_string(),
     };
-    format!("L{layer} ({}): {body}.", layer_label(layer))
+    format!("{body}.")
 }

@@ -22,7 +22,9 @@ use serde_json::Value;
 pub use coverage::{
     coverage_statement, AttributionSummary, CoverageStatement, LayerRisk, ResidualRisk, RiskOrigin,
 };
-pub use layers::{exposure_layers, layer_label, stressing_presets, ExposureLayer};
+pub use layers::{
+    excluded_layer_risk, exposure_layers, layer_label, stressing_presets, ExposureLayer,
+};
 pub use record::{
     Capacity, CoverageLayer, Duration, Exposure, ExposureType, HedgeOrIndex, LatencyRequirement,
     LayerConstraints, MemoryConstraint, Policy, PowerConstraint, Precision, ResidualBasisRisk,
