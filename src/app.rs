@@ -667,6 +667,74 @@ pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `tenancy exposure FILE [--scenario S]`: validate a `LayeredComputeExposure` record and write
+/// its layer coverage statement (Markdown; JSON when `--out` ends in `.json`). With a scenario,
+/// the layers' attributed risk comes from a paired layer-attribution run of `paths` paths.
+pub fn exposure_command(
+    file: &Path,
+    scenario_file: Option<&Path>,
+    paths: u64,
+    out: Option<&Path>,
+) -> Result<(), CliError> {
+    use crate::exposure::{coverage_statement, load_exposure, LayerRisk};
+    let record = load_exposure(file).map_err(|e| CliError::input(anyhow!("{e}")))?;
+    let risks: Option<Vec<LayerRisk>> = match scenario_file {
+        None => None,
+        Some(sf) => {
+            let loaded = load_scenario(Some(sf), &[])?;
+            let s = &loaded.scenario;
+            if paths == 0 {
+                return Err(CliError::input(anyhow!("--paths must be at least 1")));
+            }
+            let settings = RunSettings {
+                paths,
+                seed: s.simulation.seed,
+                threads: None,
+                path_range: None,
+            };
+            let att = crate::attribution::attribute_layers(s, &settings, &Progress::new(false))
+                .map_err(CliError::run)?;
+            let layers = att
+                .pointer("/layers")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            Some(
+                layers
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let l: u8 = k.strip_prefix('L')?.parse().ok()?;
+                        Some(LayerRisk {
+                            layer: l,
+                            hedged_pd_delta: get(v, "/pd_hedged_delta"),
+                            el_delta_usd: get(v, "/el_hedged_delta_usd"),
+                            trader_es_delta_usd: get(v, "/trader_es_975_delta_usd"),
+                        })
+                    })
+                    .collect(),
+            )
+        }
+    };
+    let statement = coverage_statement(&record, risks.as_deref());
+    match out {
+        None => print!("{}", statement.to_markdown()),
+        Some(p) => {
+            let text = if p.extension().is_some_and(|e| e == "json") {
+                serde_json::to_string_pretty(&statement.to_json()).map_err(CliError::run)?
+            } else {
+                statement.to_markdown()
+            };
+            let tmp = p.with_extension("tmp-write");
+            std::fs::write(&tmp, text)
+                .and_then(|_| std::fs::rename(&tmp, p))
+                .with_context(|| format!("writing {}", p.display()))
+                .map_err(CliError::run)?;
+            println!("coverage statement written to {}", p.display());
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

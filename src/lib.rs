@@ -11,6 +11,7 @@ pub mod cli;
 pub mod contract;
 pub mod engine;
 pub mod exposure;
+pub mod margin;
 pub mod market;
 pub mod metrics;
 pub mod report;

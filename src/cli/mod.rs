@@ -66,6 +66,6 @@ pub fn main() -> Result<(), CliError> {
             scenario,
             paths,
             out,
-        } => crate::exposure::cli::exposure_command(&file, scenario.as_deref(), paths, out.as_deref()),
+        } => app::exposure_command(&file, scenario.as_deref(), paths, out.as_deref()),
     }
 }
