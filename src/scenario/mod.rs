@@ -202,7 +202,7 @@ mod tests {
         let s = &loaded.scenario;
         assert_eq!(s.name, "base");
         assert_eq!(s.cluster.gpus, 512);
-        assert_eq!(s.swap.fixed_price, FixedPrice::Usd(1.75));
+        assert_eq!(s.swap.fixed_price, FixedPrice::Usd(1.90));
         assert_eq!(s.market.correlation.matrix[0][1], 0.5);
         assert!(s.market.correlation.repair.is_none());
     }
