@@ -211,26 +211,47 @@ fn three_problems_are_all_reported() {
 fn serde_and_range_problems_are_reported_together() {
     let text = edit(BASE_TOML, "pue = 1.3", "pue = 1.3\npeu = 1.4");
     let text = edit(&text, "gpus = 512", "gpus = \"many\"");
+    let text = edit(&text, "kind = \"drift\"", "kind = \"drifty\"");
+    let text = edit(&text, "strike_utilization = 0.65", "");
     let text = edit(
         &text,
         "sigma_per_sqrt_year = 0.35",
         "sigma_per_sqrt_year = -0.2",
     );
-    let (errors, _) = errors_of(&text);
-    find(&errors, "cluster.peu");
-    find(&errors, "cluster.gpus");
-    // `gpus` is required, so its type error stops deserialization; the range check of the
-    // volatility needs a deserialized scenario. Without the type error it is reported too:
-    let text = edit(BASE_TOML, "pue = 1.3", "pue = 1.3\npeu = 1.4");
-    let text = edit(
-        &text,
-        "sigma_per_sqrt_year = 0.35",
-        "sigma_per_sqrt_year = -0.2",
-    );
-    let (errors, _) = errors_of(&text);
-    assert_eq!(errors.len(), 2, "{errors}");
-    find(&errors, "cluster.peu");
+    let (errors, file) = errors_of(&text);
+    assert_eq!(errors.len(), 5, "{errors}");
+    let peu = find(&errors, "cluster.peu");
+    assert_eq!(peu.line, Some(line_containing(&text, "peu = 1.4")));
+    assert!(find(&errors, "cluster.gpus")
+        .message
+        .contains("invalid type"));
+    let kind = find(&errors, "market.price.curve.kind");
+    assert_eq!(kind.line, Some(line_containing(&text, "drifty")));
+    let strike = find(&errors, "swap.strike_utilization");
+    assert!(strike.message.contains("missing"));
+    // A missing key is located at its table.
+    assert_eq!(strike.line, Some(line_containing(&text, "[swap]")));
+    assert_eq!(strike.file, file);
     find(&errors, "market.price.sigma_per_sqrt_year");
+}
+
+#[test]
+fn missing_required_sections_are_all_named() {
+    let errors =
+        tenancy::scenario::load_str("name = \"x\"\n[cluster]\ngpus = 1\n", "s.toml", None, &[])
+            .expect_err("incomplete");
+    for key in [
+        "cluster.capex_per_gpu_usd",
+        "cluster.availability",
+        "market",
+        "loan",
+        "swap",
+    ] {
+        let e = find(&errors, key);
+        assert_eq!(e.file, "s.toml");
+        assert!(e.message.starts_with("missing required key"), "{e}");
+    }
+    assert_eq!(find(&errors, "cluster.availability").line, Some(2));
 }
 
 #[test]
