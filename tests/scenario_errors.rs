@@ -345,6 +345,57 @@ fn extends_overrides_a_nested_key_and_inherits_the_rest() {
     );
     assert_eq!(pue.line, Some(line_containing(&bad_parent, "pue = 0.5")));
     assert_eq!(find(&errors, "loan.dsra_months").file, "--set");
+
+    // A key the child redefines is blamed on the child, at its line.
+    let bad_child = "extends = \"../parent.toml\"\nname = \"child\"\n\n[market.price]\n\
+                     sigma_per_sqrt_year = -0.5\n";
+    std::fs::write(&child, bad_child).expect("write");
+    std::fs::write(&parent, BASE_TOML).expect("write");
+    let errors = load_file(&child, &[]).expect_err("negative sigma");
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = find(&errors, "market.price.sigma_per_sqrt_year");
+    assert_eq!(
+        (e.file.clone(), e.line),
+        (child.display().to_string(), Some(5))
+    );
+}
+
+#[test]
+fn array_in_child_replaces_the_parent_array() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let parent = format!(
+        "{BASE_TOML}\n[[shocks]]\npreset = \"sovereign\"\n\n[[shocks]]\npreset = \"curtailment\"\n"
+    );
+    write(dir.path(), "parent.toml", &parent);
+    let child = write(
+        dir.path(),
+        "child.toml",
+        "extends = \"parent.toml\"\n\n[[shocks]]\npreset = \"grid_delay\"\n",
+    );
+    let loaded = load_file(&child, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = loaded
+        .scenario
+        .shocks
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["grid_delay"]);
+    assert_eq!(loaded.scenario.name, "base");
+}
+
+#[test]
+fn documented_shock_examples_load() {
+    let docs = std::fs::read_to_string("docs/scenario-format.md").expect("docs");
+    let start = docs.find("```toml\n[[shocks]]").expect("shock example") + "```toml\n".len();
+    let len = docs[start..].find("```").expect("end of example");
+    let text = format!("{BASE_TOML}\n{}", &docs[start..start + len]);
+    let loaded =
+        tenancy::scenario::load_str(&text, "docs", None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let shocks = &loaded.scenario.shocks;
+    assert_eq!(shocks.len(), 2);
+    assert_eq!(shocks[0].arrival, Arrival::FixedDay(540));
+    assert_eq!(shocks[0].target, ShockTarget::PriceMeanCurve);
+    assert_eq!(shocks[1].target, ShockTarget::PowerPrice);
 }
 
 #[test]
