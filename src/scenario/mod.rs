@@ -72,6 +72,22 @@ pub fn load_str(
     load_impl(src, file_label, None, base_dir, overrides)
 }
 
+/// Splits a CLI `--set key=value` argument at its first `=` (both sides trimmed); the value is
+/// parsed later as a TOML value, falling back to a bare string.
+pub fn parse_override(arg: &str) -> Result<(String, String), ScenarioError> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(ScenarioError {
+            file: source::OVERRIDE_LABEL.to_owned(),
+            line: None,
+            key: arg.to_owned(),
+            message: "expected key=value, e.g. swap.strike_utilization=0.5".to_owned(),
+        }),
+    }
+}
+
 /// Pretty JSON Schema of the scenario file format ([`RawScenario`]).
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(RawScenario);
@@ -281,6 +297,20 @@ mod tests {
         assert_eq!(s.swap.fixed_price, FixedPrice::Usd(1.75));
         assert_eq!(s.market.correlation.matrix[0][1], 0.5);
         assert!(s.market.correlation.repair.is_none());
+    }
+
+    #[test]
+    fn override_arguments_split_at_the_first_equals() {
+        assert_eq!(
+            parse_override(" swap.fixed_price_usd_per_gpu_hour = par "),
+            Ok(("swap.fixed_price_usd_per_gpu_hour".into(), "par".into()))
+        );
+        assert_eq!(
+            parse_override("name=\"a=b\""),
+            Ok(("name".into(), "\"a=b\"".into()))
+        );
+        assert!(parse_override("no_equals").is_err());
+        assert!(parse_override("=1").is_err());
     }
 
     #[test]
