@@ -126,6 +126,11 @@ fn load_impl(
             ),
         }
     }
+    if errors.is_empty() {
+        // Unreachable by construction (every failed step records a problem); kept so the error
+        // list is never empty.
+        errors.push(merged.origins.error("", "scenario could not be read"));
+    }
     errors.sort_by(|a, b| {
         (a.file.as_str(), a.line.unwrap_or(usize::MAX))
             .cmp(&(b.file.as_str(), b.line.unwrap_or(usize::MAX)))
