@@ -33,7 +33,8 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// The merged document (after `extends` and overrides), pretty-printed TOML.
     pub source_toml: String,
-    /// Every file read: the scenario file first, then the files it extends, in chain order.
+    /// Every file read: the scenario file first, then the files it extends, in chain order
+    /// (`load_str` / `load_embedded_base` list only the extended files, if any).
     pub files: Vec<PathBuf>,
 }
 
@@ -153,12 +154,12 @@ fn is_under(path: &str, prefix: &str) -> bool {
 /// it are patched as a whole, since its other keys depend on the tag.
 fn tagged_parent(table: &toml::Table, key: &str) -> Option<String> {
     let parent = source::parent_path(key)?;
-    let last = &key[parent.len()..].trim_start_matches('.');
+    let last = key[parent.len()..].trim_start_matches('.');
     let tagged = match source::get_path(table, parent) {
         Some(toml::Value::Table(t)) => t.contains_key("kind") || t.contains_key("method"),
         _ => false,
     };
-    (tagged || *last == "kind" || *last == "method").then(|| parent.to_owned())
+    (tagged || last == "kind" || last == "method").then(|| parent.to_owned())
 }
 
 /// Serde problems of the merged document and the key paths patched to get past them.
