@@ -312,3 +312,26 @@ fn rerender_rebuilds_charts_and_html_from_a_saved_run() {
     assert!(hidden.is_empty(), "{hidden:?}");
     assert!(read_run(Path::new(&dir)).is_ok());
 }
+
+#[test]
+fn csv_values_parse_back_to_the_same_floats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let values = vec![
+        0.1 + 0.2,
+        1.0 / 3.0,
+        -2.5e-7,
+        123_456_789.123_456_79,
+        1e300,
+        0.0,
+    ];
+    let run = RunOutput {
+        tables: vec![Table::new("t").with("x", values.clone())],
+        ..sample_output()
+    };
+    write_run(&dir, &run, &ALL).unwrap();
+    let csv = fs::read_to_string(dir.join("t.csv")).unwrap();
+    let parsed: Vec<f64> = csv.lines().skip(1).map(|l| l.parse().unwrap()).collect();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&parsed), bits(&values), "{csv}");
+}
