@@ -335,3 +335,34 @@ fn csv_values_parse_back_to_the_same_floats() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&parsed), bits(&values), "{csv}");
 }
+
+#[test]
+fn a_folder_that_is_not_a_run_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let precious = tmp.path().join("home");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("thesis.tex"), "keep me").unwrap();
+    let err = write_run(&precious, &sample_output(), &ALL).unwrap_err();
+    assert!(
+        err.to_string().contains("not a tenancy run folder"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(precious.join("thesis.tex")).unwrap(),
+        "keep me"
+    );
+    // A plain file at the target is refused too; an empty folder is fine.
+    let file = tmp.path().join("file");
+    fs::write(&file, "x").unwrap();
+    assert!(write_run(&file, &sample_output(), &ALL).is_err());
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    write_run(&empty, &sample_output(), &ALL).unwrap();
+    assert!(empty.join("summary.json").is_file());
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        3,
+        "no staging folders left"
+    );
+}
