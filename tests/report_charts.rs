@@ -172,3 +172,46 @@ fn loss_chart_marks_var_from_the_summary() {
         }
     }
 }
+
+#[test]
+fn degenerate_tables_still_render() {
+    // One row, constant or zero values, empty histograms: every chart must still draw or be skipped.
+    let mut run = sample_output();
+    for table in &mut run.tables {
+        for (_, values) in &mut table.columns {
+            values.truncate(1);
+            for v in values.iter_mut() {
+                *v = 0.0;
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    write_run(
+        &dir,
+        &run,
+        &WriteOptions {
+            csv: false,
+            charts: true,
+            html: true,
+        },
+    )
+    .unwrap();
+    let mut empty = sample_output();
+    for table in &mut empty.tables {
+        for (_, values) in &mut table.columns {
+            values.clear();
+        }
+    }
+    write_run(
+        &dir,
+        &empty,
+        &WriteOptions {
+            csv: true,
+            charts: true,
+            html: true,
+        },
+    )
+    .unwrap();
+    assert!(dir.join("report.html").is_file());
+}
