@@ -37,7 +37,6 @@ if [[ -n "$sweep_dir" ]]; then
 else
     unset TENANCY_SWEEP_DIR
 fi
-export MPLBACKEND=Agg
 
 status=0
 for nb in explore_run strike_sweep; do

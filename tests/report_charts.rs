@@ -113,3 +113,105 @@ fn charts_are_skipped_when_their_table_is_missing() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert_eq!(html.matches("data:image/png;base64,").count(), 12);
 }
+
+#[test]
+fn fan_chart_draws_the_table_columns_unchanged() {
+    use tenancy::report::charts::fan::FanChart;
+    use tenancy::report::charts::{Chart, Layer};
+    let run = sample_output();
+    let periods = run.tables.iter().find(|t| t.name == "periods").unwrap();
+    let price = FanChart::all()
+        .into_iter()
+        .find(|c| c.series == "price")
+        .unwrap();
+    let fig = price.figure(&run).unwrap();
+    let col = |n: &str| periods.column(n).unwrap().to_vec();
+    let years: Vec<f64> = col("day").iter().map(|d| d / 365.0).collect();
+    let mut bands = Vec::new();
+    let mut lines = Vec::new();
+    for layer in &fig.layers {
+        match layer {
+            Layer::Band {
+                x, lower, upper, ..
+            } => {
+                assert_eq!(x, &years);
+                bands.push((lower.clone(), upper.clone()));
+            }
+            Layer::Line { y, .. } => lines.push(y.clone()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        bands,
+        vec![
+            (col("price_p05"), col("price_p95")),
+            (col("price_p25"), col("price_p75"))
+        ]
+    );
+    assert_eq!(lines, vec![col("price_p50"), col("price_mean")]);
+}
+
+#[test]
+fn loss_chart_marks_var_from_the_summary() {
+    use tenancy::report::charts::loss_distribution::LossDistribution;
+    use tenancy::report::charts::{Chart, Layer};
+    let run = sample_output();
+    let fig = LossDistribution.figure(&run).unwrap();
+    let markers: Vec<f64> = fig
+        .layers
+        .iter()
+        .filter_map(|l| match l {
+            Layer::VMarker { x, .. } => Some(*x),
+            _ => None,
+        })
+        .collect();
+    for side in ["hedged", "unhedged"] {
+        for key in ["credit_var_99", "credit_var_999"] {
+            let v = run.summary["loan"][side][key].as_f64().unwrap();
+            assert!(markers.contains(&v), "{side}.{key} = {v} not marked");
+        }
+    }
+}
+
+#[test]
+fn degenerate_tables_still_render() {
+    // One row, constant or zero values, empty histograms: every chart must still draw or be skipped.
+    let mut run = sample_output();
+    for table in &mut run.tables {
+        for (_, values) in &mut table.columns {
+            values.truncate(1);
+            for v in values.iter_mut() {
+                *v = 0.0;
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    write_run(
+        &dir,
+        &run,
+        &WriteOptions {
+            csv: false,
+            charts: true,
+            html: true,
+        },
+    )
+    .unwrap();
+    let mut empty = sample_output();
+    for table in &mut empty.tables {
+        for (_, values) in &mut table.columns {
+            values.clear();
+        }
+    }
+    write_run(
+        &dir,
+        &empty,
+        &WriteOptions {
+            csv: true,
+            charts: true,
+            html: true,
+        },
+    )
+    .unwrap();
+    assert!(dir.join("report.html").is_file());
+}

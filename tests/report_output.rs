@@ -312,3 +312,57 @@ fn rerender_rebuilds_charts_and_html_from_a_saved_run() {
     assert!(hidden.is_empty(), "{hidden:?}");
     assert!(read_run(Path::new(&dir)).is_ok());
 }
+
+#[test]
+fn csv_values_parse_back_to_the_same_floats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let values = vec![
+        0.1 + 0.2,
+        1.0 / 3.0,
+        -2.5e-7,
+        123_456_789.123_456_79,
+        1e300,
+        0.0,
+    ];
+    let run = RunOutput {
+        tables: vec![Table::new("t").with("x", values.clone())],
+        ..sample_output()
+    };
+    write_run(&dir, &run, &ALL).unwrap();
+    let csv = fs::read_to_string(dir.join("t.csv")).unwrap();
+    let parsed: Vec<f64> = csv.lines().skip(1).map(|l| l.parse().unwrap()).collect();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&parsed), bits(&values), "{csv}");
+}
+
+#[test]
+fn a_folder_that_is_not_a_run_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let precious = tmp.path().join("home");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("thesis.tex"), "keep me").unwrap();
+    let err = write_run(&precious, &sample_output(), &ALL).unwrap_err();
+    assert!(
+        err.to_string().contains("not a tenancy run folder"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(precious.join("thesis.tex")).unwrap(),
+        "keep me"
+    );
+    // A plain file at the target is refused too; an empty folder is fine.
+    let file = tmp.path().join("file");
+    fs::write(&file, "x").unwrap();
+    assert!(write_run(&file, &sample_output(), &ALL).is_err());
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
+    let empty = tmp.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    write_run(&empty, &sample_output(), &ALL).unwrap();
+    assert!(empty.join("summary.json").is_file());
+    assert_eq!(
+        fs::read_dir(tmp.path()).unwrap().count(),
+        3,
+        "no staging folders left"
+    );
+}

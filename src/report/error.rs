@@ -19,6 +19,13 @@ pub enum ReportError {
         /// The requested folder.
         path: PathBuf,
     },
+    /// The output path exists but is not an earlier run folder (no `summary.json`) nor empty;
+    /// it is left alone rather than replaced.
+    #[error("{}: exists and is not a tenancy run folder (no summary.json); refusing to replace it", path.display())]
+    NotARunFolder {
+        /// The requested folder.
+        path: PathBuf,
+    },
     /// JSON could not be written or parsed.
     #[error("{}: invalid JSON: {message}", path.display())]
     Json {

@@ -83,6 +83,7 @@ impl Default for WriteOptions {
 /// (replacing an older run), so a failure never leaves half-written output.
 pub fn write_run(dir: &Path, out: &RunOutput, opts: &WriteOptions) -> Result<(), ReportError> {
     tables::validate_all(&out.tables)?;
+    check_replaceable(dir)?;
     let staging = StagingDir::create(dir)?;
     // On error `staging` is dropped, which removes the partial folder.
     write_into(staging.path(), out, opts)?;
@@ -135,6 +136,26 @@ pub fn rerender(dir: &Path) -> Result<(), ReportError> {
     }
     let report = dir.join(files::REPORT);
     fs::rename(&html_tmp, &report).map_err(|e| ReportError::io(&report, e))
+}
+
+/// `dir` may be replaced only if it does not exist, is an empty folder, or holds an earlier run.
+fn check_replaceable(dir: &Path) -> Result<(), ReportError> {
+    let refuse = || ReportError::NotARunFolder {
+        path: dir.to_path_buf(),
+    };
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(ReportError::io(dir, e)),
+        Ok(meta) if !meta.is_dir() => Err(refuse()),
+        Ok(_) => {
+            let mut entries = fs::read_dir(dir).map_err(|e| ReportError::io(dir, e))?;
+            if entries.next().is_none() || dir.join(files::SUMMARY).is_file() {
+                Ok(())
+            } else {
+                Err(refuse())
+            }
+        }
+    }
 }
 
 fn write_into(dir: &Path, out: &RunOutput, opts: &WriteOptions) -> Result<(), ReportError> {
@@ -236,8 +257,10 @@ impl StagingDir {
             return Err(ReportError::io(target, e));
         }
         self.committed = true;
+        // The new folder is in place; failing to delete the old one (hidden, `.…old-…`) must
+        // not report the write as failed.
         if let Some(old) = old {
-            fs::remove_dir_all(&old).map_err(|e| ReportError::io(&old, e))?;
+            let _ = fs::remove_dir_all(&old);
         }
         Ok(())
     }

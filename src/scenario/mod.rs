@@ -33,7 +33,8 @@ pub struct Loaded {
     pub scenario: Scenario,
     /// The merged document (after `extends` and overrides), pretty-printed TOML.
     pub source_toml: String,
-    /// Every file read: the scenario file first, then the files it extends, in chain order.
+    /// Every file read: the scenario file first, then the files it extends, in chain order
+    /// (`load_str` / `load_embedded_base` list only the extended files, if any).
     pub files: Vec<PathBuf>,
 }
 
@@ -72,6 +73,22 @@ pub fn load_str(
     load_impl(src, file_label, None, base_dir, overrides)
 }
 
+/// Splits a CLI `--set key=value` argument at its first `=` (both sides trimmed); the value is
+/// parsed later as a TOML value, falling back to a bare string.
+pub fn parse_override(arg: &str) -> Result<(String, String), ScenarioError> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(ScenarioError {
+            file: source::OVERRIDE_LABEL.to_owned(),
+            line: None,
+            key: arg.to_owned(),
+            message: "expected key=value, e.g. swap.strike_utilization=0.5".to_owned(),
+        }),
+    }
+}
+
 /// Pretty JSON Schema of the scenario file format ([`RawScenario`]).
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(RawScenario);
@@ -87,7 +104,11 @@ fn load_impl(
 ) -> Result<Loaded, ScenarioErrors> {
     let merged = source::merge_sources(src, label, own_path, base_dir, overrides)?;
     let source_toml = toml::to_string_pretty(&merged.table).unwrap_or_default();
-    let (raw, mut errors) = deserialize(merged.table, &merged.origins);
+    let Deserialized {
+        raw,
+        mut errors,
+        patched,
+    } = deserialize(merged.table, &merged.origins);
     if let Some(raw) = raw {
         match validate::validate(&raw) {
             Ok(scenario) if errors.is_empty() => {
@@ -101,9 +122,15 @@ fn load_impl(
             Err(problems) => errors.extend(
                 problems
                     .into_iter()
+                    .filter(|(key, _)| !patched.iter().any(|p| is_under(key, p)))
                     .map(|(key, message)| merged.origins.error(&key, message)),
             ),
         }
+    }
+    if errors.is_empty() {
+        // Unreachable by construction (every failed step records a problem); kept so the error
+        // list is never empty.
+        errors.push(merged.origins.error("", "scenario could not be read"));
     }
     errors.sort_by(|a, b| {
         (a.file.as_str(), a.line.unwrap_or(usize::MAX))
@@ -115,25 +142,61 @@ fn load_impl(
 /// Maximum number of serde errors collected (each costs a re-parse of the merged document).
 const MAX_SERDE_ERRORS: usize = 32;
 
+/// True when `path` is `prefix` or lies below it.
+fn is_under(path: &str, prefix: &str) -> bool {
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// The tagged table (`kind` / `method` key) that `key` belongs to, if any: type errors inside
+/// it are patched as a whole, since its other keys depend on the tag.
+fn tagged_parent(table: &toml::Table, key: &str) -> Option<String> {
+    let parent = source::parent_path(key)?;
+    let last = key[parent.len()..].trim_start_matches('.');
+    let tagged = match source::get_path(table, parent) {
+        Some(toml::Value::Table(t)) => t.contains_key("kind") || t.contains_key("method"),
+        _ => false,
+    };
+    (tagged || last == "kind" || last == "method").then(|| parent.to_owned())
+}
+
+/// Serde problems of the merged document and the key paths patched to get past them.
+struct Deserialized {
+    raw: Option<RawScenario>,
+    errors: Vec<ScenarioError>,
+    /// Keys whose value was replaced (by the base scenario's) or removed after an error;
+    /// validation problems below them are not reported again.
+    patched: Vec<String>,
+}
+
 /// Deserializes the merged table, collecting serde errors (unknown key, wrong type, missing
-/// key) one by one: each offending key is reported, removed, and deserialization retried, so
-/// all such problems are reported together. Returns the raw scenario when one could be built.
-fn deserialize(
-    mut table: toml::Table,
-    origins: &Origins,
-) -> (Option<RawScenario>, Vec<ScenarioError>) {
-    let mut errors = Vec::new();
-    let mut removed: Vec<String> = Vec::new();
+/// key) one by one: each offending key is reported, then removed (unknown keys) or replaced by
+/// the embedded base scenario's value (removed when the base has none), and deserialization
+/// retried, so that all such problems, and the range problems of the rest, come out together.
+fn deserialize(mut table: toml::Table, origins: &Origins) -> Deserialized {
+    let fallback: toml::Table = toml::from_str(BASE_TOML).unwrap_or_default();
+    let mut out = Deserialized {
+        raw: None,
+        errors: Vec::new(),
+        patched: Vec::new(),
+    };
+    let mut removed_unknown: Vec<String> = Vec::new();
     for _ in 0..MAX_SERDE_ERRORS {
         let text = match toml::to_string(&table) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(origins.error("", format!("cannot serialize merged document: {e}")));
-                return (None, errors);
+                out.errors
+                    .push(origins.error("", format!("cannot serialize merged document: {e}")));
+                return out;
             }
         };
         let e = match toml::from_str::<RawScenario>(&text) {
-            Ok(raw) => return (Some(raw), errors),
+            Ok(raw) => {
+                out.raw = Some(raw);
+                return out;
+            }
             Err(e) => e,
         };
         let path = match (e.span(), toml_edit::ImDocument::parse(text.clone())) {
@@ -142,35 +205,70 @@ fn deserialize(
             }
             _ => String::new(),
         };
-        let message = e.message().trim().to_owned();
-        if let Some(field) = missing_field(&message) {
-            let key = if path.is_empty() {
+        let join = |field: &str| {
+            if path.is_empty() {
                 field.to_owned()
             } else {
                 format!("{path}.{field}")
-            };
-            // A key removed after a type error is reported once, not again as missing.
-            if !removed.contains(&key) {
-                errors.push(origins.error(&key, format!("missing required key `{field}`")));
             }
-            return (None, errors);
+        };
+        let message = e.message().trim().to_owned();
+        if let Some(field) = unknown_field(&message) {
+            let key = if path.ends_with(field) {
+                path.clone()
+            } else {
+                join(field)
+            };
+            if removed_unknown.contains(&key) {
+                return out;
+            }
+            out.errors.push(origins.error(&key, message));
+            if !source::remove_path(&mut table, &key) {
+                return out;
+            }
+            removed_unknown.push(key);
+            continue;
         }
-        let key = unknown_field(&message)
-            .filter(|f| !path.ends_with(f))
-            .map_or(path.clone(), |f| {
-                if path.is_empty() {
-                    f.to_owned()
-                } else {
-                    format!("{path}.{f}")
+        let key = match missing_field(&message) {
+            Some(field) => {
+                // The span may point into the table's first key: climb to the table itself.
+                let mut table_path = path.as_str();
+                while !table_path.is_empty()
+                    && !matches!(
+                        source::get_path(&table, table_path),
+                        Some(toml::Value::Table(_))
+                    )
+                {
+                    table_path = source::parent_path(table_path).unwrap_or("");
                 }
-            });
-        errors.push(origins.error(&key, message));
-        if key.is_empty() || !source::remove_path(&mut table, &key) {
-            return (None, errors);
+                let key = if table_path.is_empty() {
+                    field.to_owned()
+                } else {
+                    format!("{table_path}.{field}")
+                };
+                out.errors
+                    .push(origins.error(&key, format!("missing required key `{field}`")));
+                key
+            }
+            None => {
+                out.errors.push(origins.error(&path, message));
+                path.clone()
+            }
+        };
+        let target = tagged_parent(&table, &key).unwrap_or(key);
+        if target.is_empty() || out.patched.iter().any(|p| is_under(&target, p)) {
+            return out;
         }
-        removed.push(key);
+        let fixed = match source::get_path(&fallback, &target) {
+            Some(v) => source::set_path(&mut table, &target, v.clone()).is_ok(),
+            None => source::remove_path(&mut table, &target),
+        };
+        if !fixed {
+            return out;
+        }
+        out.patched.push(target);
     }
-    (None, errors)
+    out
 }
 
 /// The field named by a serde "missing field `x`" message.
@@ -205,6 +303,20 @@ mod tests {
         assert_eq!(s.swap.fixed_price, FixedPrice::Usd(1.90));
         assert_eq!(s.market.correlation.matrix[0][1], 0.5);
         assert!(s.market.correlation.repair.is_none());
+    }
+
+    #[test]
+    fn override_arguments_split_at_the_first_equals() {
+        assert_eq!(
+            parse_override(" swap.fixed_price_usd_per_gpu_hour = par "),
+            Ok(("swap.fixed_price_usd_per_gpu_hour".into(), "par".into()))
+        );
+        assert_eq!(
+            parse_override("name=\"a=b\""),
+            Ok(("name".into(), "\"a=b\"".into()))
+        );
+        assert!(parse_override("no_equals").is_err());
+        assert!(parse_override("=1").is_err());
     }
 
     #[test]

@@ -520,9 +520,18 @@ pub fn parse_override_value(value: &str) -> toml::Value {
 /// Sets `key` (dotted, with optional `[i]` indices) to `value`; the parent must exist.
 /// Returns the normalized key path.
 fn apply_override(table: &mut toml::Table, key: &str, value: &str) -> Result<String, String> {
+    set_path(table, key, parse_override_value(value))
+}
+
+/// Sets `key` (dotted, with optional `[i]` indices) to `new_value`; the parent must exist.
+/// Returns the normalized key path.
+pub fn set_path(
+    table: &mut toml::Table,
+    key: &str,
+    new_value: toml::Value,
+) -> Result<String, String> {
     let segments = split_key(key.trim())
         .ok_or_else(|| format!("malformed key `{key}` (expected a.b.c or a.b[0].c)"))?;
-    let new_value = parse_override_value(value);
     let (first, rest) = match segments.split_first() {
         Some((Segment::Key(k), rest)) => (k, rest),
         _ => return Err("a key must start with a name".to_owned()),
@@ -564,6 +573,24 @@ fn apply_override(table: &mut toml::Table, key: &str, value: &str) -> Result<Str
         }
         (_, _) => Err(format!("`{path}` is not a table or array")),
     }
+}
+
+/// The value at `path` (`a.b[2].c`), if any.
+pub fn get_path<'a>(table: &'a toml::Table, path: &str) -> Option<&'a toml::Value> {
+    let segments = split_key(path)?;
+    let (first, rest) = match segments.split_first() {
+        Some((Segment::Key(k), rest)) => (k, rest),
+        _ => return None,
+    };
+    let mut current = table.get(first)?;
+    for seg in rest {
+        current = match (current, seg) {
+            (toml::Value::Table(t), Segment::Key(k)) => t.get(k)?,
+            (toml::Value::Array(a), Segment::Index(i)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 /// Removes the value at `path` (`a.b[2].c`); returns whether something was removed.
