@@ -39,7 +39,9 @@ pub fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, CliError> {
     sets.iter()
         .map(|kv| {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
-                CliError::input(anyhow!("--set {kv}: expected KEY=VALUE, e.g. swap.strike_utilization=0.6"))
+                CliError::input(anyhow!(
+                    "--set {kv}: expected KEY=VALUE, e.g. swap.strike_utilization=0.6"
+                ))
             })?;
             let k = k.trim();
             if k.is_empty() {
@@ -297,8 +299,8 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     let sim = simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?;
     let mut extra = Vec::new();
     if a.attribute_layers && !s.shocks.is_empty() {
-        let att = crate::attribution::attribute_layers(s, &settings, &progress)
-            .map_err(CliError::run)?;
+        let att =
+            crate::attribution::attribute_layers(s, &settings, &progress).map_err(CliError::run)?;
         extra.push(("attribution", att));
     }
     let summary = build_summary(s, &settings, &sim, extra);
@@ -368,7 +370,12 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Resul
     for d in dirs {
         let p = d.join(PARTIAL_FILE);
         let bytes = std::fs::read(&p)
-            .with_context(|| format!("{}: cannot read (is it a `run --shard` folder?)", p.display()))
+            .with_context(|| {
+                format!(
+                    "{}: cannot read (is it a `run --shard` folder?)",
+                    p.display()
+                )
+            })
             .map_err(CliError::input)?;
         let part: Partial = serde_json::from_slice(&bytes)
             .with_context(|| format!("{}: not a tenancy partial result", p.display()))
@@ -440,11 +447,7 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Resul
     let summary = build_summary(s, &settings, &sim, vec![]);
     let out_run = RunOutput {
         summary,
-        manifest: manifest(
-            None,
-            started,
-            vec![("merged_shards", json!(parts.len()))],
-        ),
+        manifest: manifest(None, started, vec![("merged_shards", json!(parts.len()))]),
         tables: summary::tables(&sim.acc),
         scenario_toml: first.scenario_toml.clone(),
     };
@@ -608,8 +611,8 @@ pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
     for (p, l) in points.iter().zip(&loaded_points) {
         let s = &l.scenario;
         let st = settings_from(&a.sim, s)?;
-        let sim = simulate_run(s, &st, vec![true; s.shocks.len()], &progress)
-            .map_err(CliError::run)?;
+        let sim =
+            simulate_run(s, &st, vec![true; s.shocks.len()], &progress).map_err(CliError::run)?;
         let summ = build_summary(s, &st, &sim, vec![]);
         for (i, (_, v)) in p.iter().enumerate() {
             cols[i].push(v.parse::<f64>().unwrap_or(i as f64));
@@ -742,7 +745,10 @@ mod tests {
     #[test]
     fn ranges_and_lists_become_axes() {
         let sets = vec![
-            ("swap.strike_utilization".to_string(), "0.4:0.9:0.1".to_string()),
+            (
+                "swap.strike_utilization".to_string(),
+                "0.4:0.9:0.1".to_string(),
+            ),
             ("loan.annual_rate".to_string(), "0.12,0.14".to_string()),
             ("simulation.paths".to_string(), "100".to_string()),
         ];

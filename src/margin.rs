@@ -4,5 +4,7 @@ use crate::cli::CliError;
 
 /// `tenancy margin`.
 pub fn margin_command(_a: &MarginArgs) -> Result<(), CliError> {
-    Err(CliError::run(anyhow::anyhow!("margin sizing is being integrated")))
+    Err(CliError::run(anyhow::anyhow!(
+        "margin sizing is being integrated"
+    )))
 }

@@ -88,7 +88,10 @@ fn utilization_stays_strictly_inside_the_unit_interval_under_extreme_parameters(
                 m.advance(&mut st, &z, &Overlay::NEUTRAL, &mut jrng);
             }
             let u = m.observe(&st, &Overlay::NEUTRAL).utilization;
-            assert!(u > 0.0 && u < 1.0 && u.is_finite(), "path {p} day {d}: u = {u}");
+            assert!(
+                u > 0.0 && u < 1.0 && u.is_finite(),
+                "path {p} day {d}: u = {u}"
+            );
         }
     }
 }

@@ -119,7 +119,10 @@ pub struct Market {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MeanCurve {
     /// θ(t) = initial · (1 + annual_drift)^(t / 365); annual_drift −0.15 = −15 %/yr.
-    Drift { initial_usd_per_gpu_hour: f64, annual_drift: f64 },
+    Drift {
+        initial_usd_per_gpu_hour: f64,
+        annual_drift: f64,
+    },
     /// Piecewise-linear in log price through (day, $/GPU-hour) points, flat outside; days strictly increasing.
     Points(Vec<(f64, f64)>),
 }
@@ -161,7 +164,11 @@ pub enum JumpSize {
     Normal { mean: f64, std: f64 },
     /// Kou double exponential: up with probability `p_up` and mean size `mean_up` (> 0),
     /// otherwise down with mean absolute size `mean_down` (> 0).
-    DoubleExponential { p_up: f64, mean_up: f64, mean_down: f64 },
+    DoubleExponential {
+        p_up: f64,
+        mean_up: f64,
+        mean_down: f64,
+    },
 }
 
 /// Utilization u = logistic(Y), Y an OU around logit of a ramp-up target curve.
@@ -196,7 +203,11 @@ pub enum PowerModel {
     /// A fixed-price PPA.
     Fixed { usd_per_kwh: f64 },
     /// Log-OU around a constant median `usd_per_kwh`.
-    MeanReverting { usd_per_kwh: f64, kappa_per_year: f64, sigma_per_sqrt_year: f64 },
+    MeanReverting {
+        usd_per_kwh: f64,
+        kappa_per_year: f64,
+        sigma_per_sqrt_year: f64,
+    },
 }
 
 /// The validated 4×4 correlation of the factors' daily Gaussian shocks.
@@ -411,7 +422,11 @@ pub enum Arrival {
     /// On this day, on every path.
     FixedDay(u32),
     /// With this probability within the horizon, at a day drawn uniformly in [first_day, last_day].
-    Probability { probability: f64, first_day: u32, last_day: u32 },
+    Probability {
+        probability: f64,
+        first_day: u32,
+        last_day: u32,
+    },
     /// Poisson arrivals at this rate per year (each arrival is an independent occurrence).
     Poisson { rate_per_year: f64 },
 }
