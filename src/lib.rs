@@ -6,6 +6,7 @@
 //! (Parquet, charts, HTML). See `ARCHITECTURE.md`.
 
 pub mod contract;
+pub mod csa;
 pub mod engine;
 pub mod market;
 pub mod metrics;
