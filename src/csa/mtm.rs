@@ -21,7 +21,7 @@
 //! continuous ρσσ_u(1 − e^(−(κ+κ_u)τ))/(κ+κ_u) to first order in the step.
 //!
 //! Speed: everything state-independent for a full future period is tabulated per (day, period)
-//! when the `SwapMtm` is built, including a second-order Taylor expansion of the quadrature in
+//! when the `SwapMtm` is built, including a third-order Taylor expansion of the quadrature in
 //! the utilization state; far periods (|W·a_u^τ| small next to the utilization spread) cost a
 //! few flops and one `exp`, near periods one Gauss–Hermite sum.
 
@@ -33,7 +33,7 @@ use thiserror::Error;
 pub const GH_NODES: usize = 32;
 
 /// Taylor expansion in the utilization state is used when |W·a_u^τ| ≤ this × the utilization sd.
-const TAYLOR_RATIO: f64 = 0.15;
+const TAYLOR_RATIO: f64 = 0.35;
 
 /// Invalid swap terms for the MTM.
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -168,17 +168,24 @@ impl GaussHermite {
         acc
     }
 
-    /// f(m), f′(m), f″(m) of f(m) = E[g(m + sd·X)], g = min(logistic, k), by Stein's identity:
-    /// f′ = E[g·X]/sd, f″ = E[g·(X² − 1)]/sd² (exact for a kinked g; sd > 0).
-    fn taylor_min_logistic(&self, m: f64, sd: f64, k: f64) -> [f64; 3] {
-        let (mut f0, mut f1, mut f2) = (0.0, 0.0, 0.0);
+    /// Taylor coefficients [f, f′, f″/2, f‴/6] at m of f(m) = E[g(m + sd·X)], g = min(logistic, k),
+    /// by Stein's identity f⁽ʲ⁾ = E[g·Heⱼ(X)]/sdʲ with the Hermite polynomials He₁ = x,
+    /// He₂ = x² − 1, He₃ = x³ − 3x (exact for a kinked g; sd > 0).
+    fn taylor_min_logistic(&self, m: f64, sd: f64, k: f64) -> [f64; 4] {
+        let mut f = [0.0; 4];
         for (x, w) in self.nodes.iter().zip(&self.weights) {
             let g = w * logistic(m + sd * x).min(k);
-            f0 += g;
-            f1 += g * x;
-            f2 += g * (x * x - 1.0);
+            f[0] += g;
+            f[1] += g * x;
+            f[2] += g * (x * x - 1.0);
+            f[3] += g * (x * x * x - 3.0 * x);
         }
-        [f0, f1 / sd, f2 / (sd * sd)]
+        [
+            f[0],
+            f[1] / sd,
+            f[2] / (2.0 * sd * sd),
+            f[3] / (6.0 * sd * sd * sd),
+        ]
     }
 }
 
@@ -207,8 +214,9 @@ struct Entry {
     sd_util: f64,
     /// k = K_p / C_p.
     strike: f64,
-    /// Taylor coefficients of the tilted E[min(u, k)] in W·a_u^τ around 0 (valid when sd_util > 0).
-    taylor: [f64; 3],
+    /// Third-order Taylor coefficients of the tilted E[min(u, k)] in W·a_u^τ around 0 (valid when
+    /// sd_util > 0).
+    taylor: [f64; 4],
 }
 
 /// The conditional MTM of one swap, built once per run.
@@ -420,7 +428,7 @@ impl SwapMtm {
         let taylor = if sd_util > 0.0 && strike > 0.0 {
             self.gh.taylor_min_logistic(mean_util, sd_util, strike)
         } else {
-            [0.0; 3]
+            [0.0; 4]
         };
         Entry {
             fixed_gpu_hours: df * p.strike_hours,
@@ -530,7 +538,7 @@ impl SwapMtm {
     fn entry_value(&self, e: &Entry, z: f64, w: f64) -> MtmLegs {
         let delta = w * e.a_util;
         let eu = if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
-            e.taylor[0] + delta * (e.taylor[1] + 0.5 * delta * e.taylor[2])
+            e.taylor[0] + delta * (e.taylor[1] + delta * (e.taylor[2] + delta * e.taylor[3]))
         } else {
             self.gh
                 .expect_min_logistic(e.mean_util + delta, e.sd_util, e.strike)
@@ -666,10 +674,10 @@ mod tests {
     fn taylor_expansion_matches_direct_quadrature_inside_its_range() {
         let gh = GaussHermite::new(GH_NODES);
         for &(m, sd, k) in &[(1.1, 0.35, 0.65), (0.6, 0.3, 0.65), (-0.2, 1.0, 0.65)] {
-            let [f0, f1, f2] = gh.taylor_min_logistic(m, sd, k);
+            let [f0, f1, f2, f3] = gh.taylor_min_logistic(m, sd, k);
             let d = TAYLOR_RATIO * sd;
-            for delta in [-d, d] {
-                let taylor = f0 + delta * f1 + 0.5 * delta * delta * f2;
+            for delta in [-d, -0.5 * d, 0.5 * d, d] {
+                let taylor = f0 + delta * (f1 + delta * (f2 + delta * f3));
                 let err = (taylor - fine(m + delta, sd, k)).abs();
                 assert!(err < 2e-3, "m {m} sd {sd} δ {delta}: err {err}");
             }
