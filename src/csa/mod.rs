@@ -4,4 +4,5 @@
 //! ([`im`]). Must not: know the loan or the waterfall, draw random numbers (uniforms are passed
 //! in), or do I/O.
 
+pub mod agreement;
 pub mod mtm;
