@@ -5,4 +5,5 @@
 //! in), or do I/O.
 
 pub mod agreement;
+pub mod im;
 pub mod mtm;

@@ -468,6 +468,47 @@ impl SwapMtm {
         self.fixed_price_usd_per_gpu_hour
     }
 
+    /// Log index price on `day` of the path with Z = 0 at inception and no shocks or noise
+    /// (ln θ(day) plus the reversion-level lag; the median path under the median convention).
+    pub fn base_log_price(&self, day: u32) -> Option<f64> {
+        let d = day as usize;
+        Some(self.ln_theta.get(d)? + self.lag_acc.get(d)?)
+    }
+
+    /// Z on `day` of that base path (the accumulated reversion-level lag; 0 under the median
+    /// convention).
+    pub fn base_z(&self, day: u32) -> Option<f64> {
+        self.lag_acc.get(day as usize).copied()
+    }
+
+    /// Logit of the utilization target on `day` (scheduled commissioning).
+    pub fn target_logit(&self, day: u32) -> Option<f64> {
+        self.target_logit.get(day as usize).copied()
+    }
+
+    /// Continuous discount factor over `days`.
+    pub fn discount_factor(&self, days: u32) -> f64 {
+        (-self.discount_per_day * days as f64).exp()
+    }
+
+    /// Net settlement to the trader, dollars, of the period `acc` has fully accrued:
+    /// P_ref·min(H, K) − P_fix·K with P_ref the capacity-weighted average index price.
+    pub fn period_settlement_to_trader_usd(
+        &self,
+        acc: &PeriodAccrual,
+        fixed_price_usd_per_gpu_hour: f64,
+    ) -> f64 {
+        let Some(p) = self.periods.get(acc.period as usize) else {
+            return 0.0;
+        };
+        let p_ref = if acc.capacity_hours > 0.0 {
+            acc.price_capacity_usd / acc.capacity_hours
+        } else {
+            0.0
+        };
+        p_ref * acc.hours_sold.min(p.strike_hours) - fixed_price_usd_per_gpu_hour * p.strike_hours
+    }
+
     /// Add day `day`'s observation to the accruals, starting afresh when a new period begins.
     /// `index_price` in $/GPU-hour, `utilization` in (0, 1). Days at or after `end_day` are ignored.
     pub fn accrue(&self, acc: &mut PeriodAccrual, day: u32, index_price: f64, utilization: f64) {
