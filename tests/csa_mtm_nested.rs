@@ -101,10 +101,12 @@ fn nested(
 ) -> (f64, f64) {
     let rate_day = t.discount_rate / DAYS_PER_YEAR;
     let pd = t.period_days;
+    // Independent inner paths for every valuation point.
+    let seed = 1000 + day as u64 + 7919 * (m.curve.lag_step.iter().any(|&x| x != 0.0) as u64);
     let (mut s1, mut s2) = (0.0, 0.0);
     for i in 0..paths {
-        let mut rng = stream(99, i, 0);
-        let mut jrng = stream(99, i, 1);
+        let mut rng = stream(seed, i, 0);
+        let mut jrng = stream(seed, i, 1);
         let next_jump = m.jumps.as_ref().map_or(f64::INFINITY, |j| {
             let e: f64 = Exp1.sample(&mut jrng);
             day as f64 + e / j.rate_per_day
