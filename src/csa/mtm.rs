@@ -214,6 +214,8 @@ struct Entry {
     sd_util: f64,
     /// k = K_p / C_p.
     strike: f64,
+    /// τ in days (row of the node table).
+    tau: u32,
     /// Third-order Taylor coefficients of the tilted E[min(u, k)] in W·a_u^τ around 0 (valid when
     /// sd_util > 0).
     taylor: [f64; 4],
@@ -240,6 +242,9 @@ pub struct SwapMtm {
     ln_theta: Vec<f64>,
     lag_acc: Vec<f64>,
     target_logit: Vec<f64>,
+    /// exp(−sd_u(τ)·xᵢ) for every lag τ and Gauss–Hermite node xᵢ (row-major by τ), so a
+    /// quadrature costs one `exp`: logistic(m + sd·xᵢ) = 1 / (1 + e^(−m)·exp(−sd·xᵢ)).
+    node_exp: Vec<f64>,
     /// Row t holds the entries of the periods that start after day t.
     row_offset: Vec<usize>,
     entries: Vec<Entry>,
@@ -357,6 +362,14 @@ impl SwapMtm {
             .map(|d| m.util_target_logit(d, m.commissioning_day))
             .collect();
 
+        let gh = GaussHermite::new(GH_NODES);
+        let node_exp: Vec<f64> = var_util
+            .iter()
+            .flat_map(|v| {
+                let sd = v.sqrt();
+                gh.nodes.iter().map(move |x| (-sd * x).exp())
+            })
+            .collect();
         let mut mtm = Self {
             fixed_price_usd_per_gpu_hour: fp,
             period_days: terms.period_days,
@@ -375,7 +388,8 @@ impl SwapMtm {
             target_logit,
             row_offset: Vec::with_capacity(n + 1),
             entries: Vec::new(),
-            gh: GaussHermite::new(GH_NODES),
+            node_exp,
+            gh,
         };
         mtm.build_rows();
         Ok(mtm)
@@ -438,6 +452,7 @@ impl SwapMtm {
             mean_util,
             sd_util,
             strike,
+            tau: tau as u32,
             taylor,
         }
     }
@@ -581,13 +596,27 @@ impl SwapMtm {
         let eu = if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
             e.taylor[0] + delta * (e.taylor[1] + delta * (e.taylor[2] + delta * e.taylor[3]))
         } else {
-            self.gh
-                .expect_min_logistic(e.mean_util + delta, e.sd_util, e.strike)
+            self.expect_min_at_lag(e.mean_util + delta, e.tau as usize, e.strike)
         };
         MtmLegs {
             variable_usd: e.price_base_usd * (z * e.a_price).exp() * eu,
             fixed_gpu_hours: e.fixed_gpu_hours,
         }
+    }
+
+    /// E[min(logistic(m + sd_u(τ)·X), k)] by Gauss–Hermite with the tabulated node factors.
+    #[inline]
+    fn expect_min_at_lag(&self, m: f64, tau: usize, k: f64) -> f64 {
+        if k <= 0.0 {
+            return k;
+        }
+        let em = (-m).exp();
+        let row = &self.node_exp[tau * GH_NODES..(tau + 1) * GH_NODES];
+        let mut acc = 0.0;
+        for (e, w) in row.iter().zip(&self.gh.weights) {
+            acc += w * (1.0 / (1.0 + em * e)).min(k);
+        }
+        acc
     }
 
     /// One period valued directly from the state on day t: days f..=p.last are still unobserved,
@@ -618,14 +647,13 @@ impl SwapMtm {
             let (s, tau, _) = self.timing(t, f, p.last);
             let e_price = (self.log_price_base(t as usize, s, tau) + z * self.a_price[tau]).exp();
             let m = self.target_logit[s] + w * self.a_util[tau];
-            let sd = self.var_util[tau].sqrt();
             let k_rest = (k - ah) / cf;
             let e_plain = if ap != 0.0 {
-                self.gh.expect_min_logistic(m, sd, k_rest)
+                self.expect_min_at_lag(m, tau, k_rest)
             } else {
                 0.0
             };
-            let e_tilt = self.gh.expect_min_logistic(m + self.cov[tau], sd, k_rest);
+            let e_tilt = self.expect_min_at_lag(m + self.cov[tau], tau, k_rest);
             (ap / p.capacity_hours) * (ah + cf * e_plain)
                 + (cf / p.capacity_hours) * e_price * (ah + cf * e_tilt)
         };
