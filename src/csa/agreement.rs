@@ -271,7 +271,7 @@ impl CsaAgreement {
         };
         let im = self.required_im_usd(false);
         if im > liquidity {
-            self.default(&mut path, 0, DefaultCause::InitialMargin);
+            self.declare_default(&mut path, 0, DefaultCause::InitialMargin);
         } else {
             path.im_usd = im;
             path.trader_liquidity_usd -= im;
@@ -280,7 +280,7 @@ impl CsaAgreement {
         path
     }
 
-    fn default(&self, path: &mut CsaPath, day: u32, cause: DefaultCause) {
+    fn declare_default(&self, path: &mut CsaPath, day: u32, cause: DefaultCause) {
         path.status = TraderStatus::Defaulted { day, cause };
         path.summary.defaulted = true;
         path.summary.default_day = Some(day);
@@ -329,7 +329,7 @@ impl CsaAgreement {
             path.summary.downgrade_day = Some(input.day);
         }
         if path.integrated_intensity > path.default_threshold {
-            self.default(path, input.day, DefaultCause::Exogenous);
+            self.declare_default(path, input.day, DefaultCause::Exogenous);
             self.withhold(path, input, &mut out);
             self.maybe_immediate_close_out(path, input, mtm_to_spv, &mut out);
             self.finish(path, mtm_to_spv, &mut out);
@@ -338,7 +338,7 @@ impl CsaAgreement {
 
         // (3) Today's settlement.
         if path.trader_liquidity_usd + input.settlement_to_trader_usd < 0.0 {
-            self.default(path, input.day, DefaultCause::Settlement);
+            self.declare_default(path, input.day, DefaultCause::Settlement);
             self.withhold(path, input, &mut out);
             self.maybe_immediate_close_out(path, input, mtm_to_spv, &mut out);
             self.finish(path, mtm_to_spv, &mut out);
@@ -356,7 +356,7 @@ impl CsaAgreement {
             if delta.abs() >= self.csa.minimum_transfer_usd && delta != 0.0 {
                 let transfer = self.round_vm(d_vm, required_vm) + d_im;
                 if transfer > path.trader_liquidity_usd {
-                    self.default(path, input.day, DefaultCause::MarginCall);
+                    self.declare_default(path, input.day, DefaultCause::MarginCall);
                     self.maybe_immediate_close_out(path, input, mtm_to_spv, &mut out);
                     self.finish(path, mtm_to_spv, &mut out);
                     return out;

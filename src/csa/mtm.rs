@@ -118,7 +118,7 @@ impl MtmLegs {
     /// The fixed price at which the remaining swap is worth zero ($/GPU-hour); `None` when no
     /// strike hours remain.
     pub fn par_fixed_price(&self) -> Option<f64> {
-        (self.fixed_gpu_hours > 0.0).then(|| self.variable_usd / self.fixed_gpu_hours)
+        (self.fixed_gpu_hours > 0.0).then_some(self.variable_usd / self.fixed_gpu_hours)
     }
 
     fn add(&mut self, o: MtmLegs) {
