@@ -317,3 +317,23 @@ fn stronger_wrong_way_sensitivity_never_lowers_default_probability() {
     // With no wrong-way effect the 2-year PD is 1 − e^(−0.1) ≈ 9.5 %; the binomial SE is 0.5 pp.
     assert!(last > 0.095 + 0.05);
 }
+
+#[test]
+fn a_default_near_the_swap_end_is_closed_out_by_finalize() {
+    // MPOR 10 days but the swap ends 3 days after the default: the claim is the withheld
+    // settlements (MTM 0 after the end) against the collateral.
+    let a = CsaAgreement::new(&csa(0.0, 0.0, 0.0, false), &trader(10e3), 0.0, 2.0).unwrap();
+    let mut p = a.start(0.5);
+    a.step(&mut p, &day(0, 8e3, 0.0)); // posts 8k, 2k left
+    a.step(&mut p, &day(1, 15e3, 0.0)); // cannot post 7k more: default on day 1
+    assert_eq!(p.summary.default_day, Some(1));
+    a.step(&mut p, &day(2, 20e3, -12e3)); // 12k withheld
+    let c = a
+        .finalize(&mut p, 3)
+        .expect("pending default is closed out");
+    // Claim 12k against 8k held: 4k shortfall; the SPV keeps the 8k.
+    assert_eq!((c.day, c.default_day), (3, 1));
+    assert!((c.shortfall_usd - 4e3).abs() < 1e-9);
+    assert!((c.spv_cash_usd - 8e3).abs() < 1e-9);
+    assert!(a.finalize(&mut p, 4).is_none());
+}
