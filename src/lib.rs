@@ -9,6 +9,7 @@ pub mod app;
 pub mod attribution;
 pub mod cli;
 pub mod contract;
+pub mod csa;
 pub mod engine;
 pub mod exposure;
 pub mod margin;
