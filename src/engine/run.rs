@@ -12,7 +12,9 @@
 
 use super::observer::Observer;
 use super::streams::{purpose, stream};
-use crate::contract::{ContractError, ContractTerms, DayMarket, LoanOutcome, PathContracts};
+use crate::contract::{
+    ContractError, ContractTerms, DayMarket, DayRecord, LoanOutcome, PathContracts, PathOutcome,
+};
 use crate::market::{DayFactors, MarketModel};
 use crate::metrics::accum::{Accumulator, Layout, LoanAcc, Series};
 use crate::metrics::{Moments, QuantileSketch};
@@ -388,26 +390,44 @@ fn record_loan(acc: &mut LoanAcc, o: &LoanOutcome, layout: &Layout) {
     acc.cash_trap_days.add(o.cash_trap_days as f64);
 }
 
-fn simulate_path(
+/// One simulated day of one path, as seen by the accumulator or a trace.
+#[derive(Debug, Clone, Copy)]
+pub struct PathDay {
+    pub factors: DayFactors,
+    pub record: DayRecord,
+}
+
+/// What a path produced besides its days.
+#[derive(Debug, Clone)]
+pub struct PathEnd {
+    pub outcome: PathOutcome,
+    /// Price jumps on the path.
+    pub jumps: u32,
+    /// Commissioning delay drawn by the path's shocks, days.
+    pub commissioning_delay_days: u32,
+}
+
+/// Simulate path `path` day by day, handing every day to `on_day`: the one loop shared by the
+/// accumulating engine and [`trace_path`].
+fn run_path(
     ctx: &RunContext,
     path: u64,
-    scratch: &mut Scratch,
-) -> Result<PathStats, EngineError> {
+    shocks: &mut PathShocks,
+    mut on_day: impl FnMut(&PathDay) -> Result<(), EngineError>,
+) -> Result<PathEnd, EngineError> {
     let m = &ctx.market;
     let s = ctx.scenario;
     let seed = ctx.seed;
-    let layout = &ctx.layout;
+    let horizon = ctx.layout.horizon_days;
     let mut rng = stream(seed, path, purpose::MARKET);
     let mut jrng = stream(seed, path, purpose::JUMPS);
     let has_shocks = !s.shocks.is_empty();
     if has_shocks {
-        scratch
-            .shocks
-            .redraw(&s.shocks, layout.horizon_days, &ctx.shocks_enabled, |i| {
-                stream(seed, path, purpose::SHOCK_BASE + i as u64)
-            });
+        shocks.redraw(&s.shocks, horizon, &ctx.shocks_enabled, |i| {
+            stream(seed, path, purpose::SHOCK_BASE + i as u64)
+        });
     }
-    let shocks = &scratch.shocks;
+    let shocks = &*shocks;
     let overlay = |day: u32| -> Overlay {
         if has_shocks {
             shocks.overlay(day)
@@ -422,12 +442,8 @@ fn simulate_path(
     };
     let mut st = m.initial_state(&mut jrng, delay);
     let mut contracts = PathContracts::new(&ctx.terms);
-    let acc = &mut scratch.acc;
-    let (mut next_row, mut next_year) = (0usize, 0usize);
-    let mut swap_since_row = 0.0;
-    let mut last_dscr: Option<f64> = None;
     let mut last = None;
-    for day in 0..layout.horizon_days {
+    for day in 0..horizon {
         let ov = overlay(day);
         if day > 0 {
             let z = m.correlated_normals(&mut rng);
@@ -436,12 +452,70 @@ fn simulate_path(
         let f = m.observe(&st, &ov);
         let dm = day_market(&f);
         let rec = contracts.step(&ctx.terms, &dm);
+        on_day(&PathDay {
+            factors: f,
+            record: rec,
+        })?;
+        last = Some(dm);
+    }
+    let Some(last) = last else {
+        return Err(EngineError::Model("the horizon has no days".into()));
+    };
+    let outcome = contracts.finish(&ctx.terms, &last);
+    check(
+        outcome.trader_pnl_pv_usd,
+        "trader P&L",
+        path,
+        last.day,
+        seed,
+    )?;
+    check(outcome.hedged.loss_usd, "hedged loss", path, last.day, seed)?;
+    check(
+        outcome.unhedged.loss_usd,
+        "unhedged loss",
+        path,
+        last.day,
+        seed,
+    )?;
+    Ok(PathEnd {
+        outcome,
+        jumps: st.jumps,
+        commissioning_delay_days: delay,
+    })
+}
+
+/// Replay one path day by day (for tests, debugging and `--seed`/path replays): every day's
+/// factors and contract record, and the path's outcome. Allocates O(horizon).
+pub fn trace_path(ctx: &RunContext, path: u64) -> Result<(Vec<PathDay>, PathEnd), EngineError> {
+    let mut shocks = PathShocks::new(&ctx.scenario.shocks);
+    let mut days = Vec::with_capacity(ctx.layout.horizon_days as usize);
+    let end = run_path(ctx, path, &mut shocks, |d| {
+        days.push(*d);
+        Ok(())
+    })?;
+    Ok((days, end))
+}
+
+fn simulate_path(
+    ctx: &RunContext,
+    path: u64,
+    scratch: &mut Scratch,
+) -> Result<PathStats, EngineError> {
+    let seed = ctx.seed;
+    let layout = &ctx.layout;
+    let acc = &mut scratch.acc;
+    let (mut next_row, mut next_year) = (0usize, 0usize);
+    let mut swap_since_row = 0.0;
+    let mut last_dscr: Option<f64> = None;
+    let end = run_path(ctx, path, &mut scratch.shocks, |pd| {
+        let (f, rec) = (&pd.factors, &pd.record);
+        let day = f.day;
         swap_since_row += rec.swap_net_to_spv_usd;
         if rec.is_payment_day && !rec.hedged.defaulted {
             last_dscr = Some(rec.hedged.dscr);
         }
         if next_row < layout.row_days.len() && layout.row_days[next_row] == day {
-            check_day(&f, path, seed)?;
+            check_day(f, path, seed)?;
             check(rec.hedged.cash_usd, "hedged cash", path, day, seed)?;
             check(rec.revenue_usd, "revenue", path, day, seed)?;
             let series = &mut acc.series;
@@ -466,15 +540,9 @@ fn simulate_path(
             acc.util_year_m[next_year].add(f.utilization);
             next_year += 1;
         }
-        last = Some(dm);
-    }
-    let Some(last) = last else {
-        return Err(EngineError::Model("the horizon has no days".into()));
-    };
-    let out = contracts.finish(&ctx.terms, &last);
-    check(out.trader_pnl_pv_usd, "trader P&L", path, last.day, seed)?;
-    check(out.hedged.loss_usd, "hedged loss", path, last.day, seed)?;
-    check(out.unhedged.loss_usd, "unhedged loss", path, last.day, seed)?;
+        Ok(())
+    })?;
+    let out = end.outcome;
     record_loan(&mut acc.hedged, &out.hedged, layout);
     record_loan(&mut acc.unhedged, &out.unhedged, layout);
     for (y, v) in out.settlement_by_year_usd.iter().enumerate() {
@@ -491,7 +559,7 @@ fn simulate_path(
     acc.trader_pnl_sketch.add(out.trader_pnl_pv_usd);
     acc.hours_sold.add(out.hours_sold);
     acc.capacity_hours.add(out.capacity_hours);
-    acc.jumps.add(st.jumps as f64);
+    acc.jumps.add(end.jumps as f64);
     acc.paths += 1;
     Ok(PathStats {
         hedged_default: out.hedged.defaulted,

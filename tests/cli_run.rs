@@ -1,0 +1,265 @@
+//! The `tenancy` binary end to end: reproducibility across threads and shards, bad input, sweeps.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn tenancy() -> Command {
+    Command::cargo_bin("tenancy").expect("binary built")
+}
+
+fn run(out: &Path, extra: &[&str]) {
+    let mut c = tenancy();
+    c.args(["run", "--quiet", "--no-charts", "--seed", "7", "--out"])
+        .arg(out)
+        .args(extra);
+    c.assert().success();
+}
+
+#[test]
+fn summary_is_byte_identical_for_one_and_two_threads() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    run(&a, &["--paths", "300", "--threads", "1"]);
+    run(&b, &["--paths", "300", "--threads", "2"]);
+    let sa = fs::read(a.join("summary.json")).unwrap();
+    assert_eq!(sa, fs::read(b.join("summary.json")).unwrap());
+    let s: serde_json::Value = serde_json::from_slice(&sa).unwrap();
+    for key in ["scenario", "seed", "paths", "horizon_days", "version"] {
+        assert!(s["run"].get(key).is_some(), "run.{key} missing");
+    }
+    assert_eq!(s["run"]["paths"], 300);
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(b.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["threads"], 2);
+}
+
+#[test]
+fn merged_shards_equal_a_single_run_byte_for_byte() {
+    let t = tempfile::tempdir().unwrap();
+    let single = t.path().join("single");
+    // 250 paths: shards of uneven size and not multiples of the 64-path chunk.
+    run(
+        &single,
+        &[
+            "--paths",
+            "250",
+            "--set",
+            "swap.fixed_price_usd_per_gpu_hour=\"par\"",
+        ],
+    );
+    let expected = fs::read(single.join("summary.json")).unwrap();
+    for n in [1u32, 2, 3, 7] {
+        let mut dirs = Vec::new();
+        for i in 1..=n {
+            let d = t.path().join(format!("s{n}-{i}"));
+            run(
+                &d,
+                &[
+                    "--paths",
+                    "250",
+                    "--set",
+                    "swap.fixed_price_usd_per_gpu_hour=\"par\"",
+                    "--shard",
+                    &format!("{i}/{n}"),
+                ],
+            );
+            dirs.push(d);
+        }
+        let merged = t.path().join(format!("merged{n}"));
+        tenancy()
+            .arg("merge")
+            .args(&dirs)
+            .arg("--out")
+            .arg(&merged)
+            .arg("--no-charts")
+            .assert()
+            .success();
+        assert_eq!(
+            fs::read(merged.join("summary.json")).unwrap(),
+            expected,
+            "N = {n}"
+        );
+    }
+}
+
+#[test]
+fn merge_rejects_missing_or_foreign_shards() {
+    let t = tempfile::tempdir().unwrap();
+    let a = t.path().join("a");
+    let b = t.path().join("b");
+    run(&a, &["--paths", "100", "--shard", "1/2"]);
+    let mut c = tenancy();
+    c.args([
+        "run",
+        "--quiet",
+        "--no-charts",
+        "--seed",
+        "8",
+        "--paths",
+        "100",
+    ])
+    .args(["--shard", "2/2", "--out"])
+    .arg(&b)
+    .assert()
+    .success();
+    let out = t.path().join("m");
+    let r = tenancy()
+        .args(["merge"])
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&r.get_output().stderr).contains("missing"));
+    tenancy()
+        .args(["merge"])
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(!out.exists());
+}
+
+/// A bad scenario exits 2 with the file and key in the message, and writes nothing.
+fn assert_bad(toml: &str, needles: &[&str]) {
+    let t = tempfile::tempdir().unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+    fs::copy(base, t.path().join("base.toml")).unwrap();
+    let f = t.path().join("bad.toml");
+    fs::write(&f, toml).unwrap();
+    let out = t.path().join("out");
+    let r = tenancy()
+        .arg("run")
+        .arg(&f)
+        .args(["--paths", "10", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("bad.toml"), "no file name in: {err}");
+    for n in needles {
+        assert!(err.contains(n), "`{n}` not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists(), "output folder written for a bad scenario");
+}
+
+#[test]
+fn bad_scenarios_exit_2_with_file_and_key_and_write_nothing() {
+    assert_bad(
+        "extends = \"base.toml\"\nname = \"x\n",
+        &["bad.toml:2", "syntax"],
+    );
+    assert_bad(
+        "extends = \"base.toml\"\n[swap]\nstrike_utilisation = 0.6\n",
+        &["strike_utilisation"],
+    );
+    assert_bad(
+        "extends = \"base.toml\"\n[cluster]\ngpus = \"many\"\n",
+        &["cluster.gpus"],
+    );
+    assert_bad(
+        "extends = \"base.toml\"\n[market.price]\nsigma_per_sqrt_year = -0.2\n",
+        &["market.price.sigma_per_sqrt_year", "-0.2"],
+    );
+    assert_bad(
+        "extends = \"base.toml\"\n[market.correlation]\nmatrix = [[1,0.9,0.9,0],[0.9,1,-0.9,0],[0.9,-0.9,1,0],[0,0,0,1]]\n",
+        &["market.correlation.matrix", "smallest eigenvalue"],
+    );
+    assert_bad(
+        "extends = \"base.toml\"\n[[shocks]]\npreset = \"grid_delay\"\narrival = { kind = \"probability\", probability = 1.5, first_day = 0, last_day = 0 }\n",
+        &["probability"],
+    );
+    assert_bad("extends = \"nowhere.toml\"\n", &["nowhere.toml"]);
+}
+
+#[test]
+fn cyclic_extends_is_reported_with_the_chain() {
+    let t = tempfile::tempdir().unwrap();
+    fs::write(t.path().join("a.toml"), "extends = \"b.toml\"\n").unwrap();
+    fs::write(t.path().join("b.toml"), "extends = \"a.toml\"\n").unwrap();
+    let r = tenancy()
+        .arg("validate")
+        .arg(t.path().join("a.toml"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("a.toml") && err.contains("b.toml"), "{err}");
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    tenancy().args(["run", "--paths", "0"]).assert().code(2);
+    tenancy()
+        .args(["run", "--paths", "10", "--shard", "3/2"])
+        .assert()
+        .code(2);
+    tenancy()
+        .args(["run", "--paths", "10", "--set", "swap.nonsense=1"])
+        .assert()
+        .code(2);
+    tenancy().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn schema_and_validate_work() {
+    let r = tenancy().arg("schema").assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&r.get_output().stdout).unwrap();
+    assert!(v.to_string().contains("strike_utilization"));
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/base.toml");
+    tenancy().arg("validate").arg(base).assert().success();
+}
+
+#[test]
+fn a_sweep_with_a_single_value_gives_the_numbers_of_a_plain_run() {
+    let t = tempfile::tempdir().unwrap();
+    let plain = t.path().join("plain");
+    run(
+        &plain,
+        &["--paths", "200", "--set", "swap.strike_utilization=0.55"],
+    );
+    let sweep = t.path().join("sweep");
+    tenancy()
+        .args([
+            "sweep",
+            "--quiet",
+            "--no-charts",
+            "--seed",
+            "7",
+            "--paths",
+            "200",
+            "--set",
+            "swap.strike_utilization=0.55:0.55:0.05",
+            "--out",
+        ])
+        .arg(&sweep)
+        .assert()
+        .success();
+    let p: serde_json::Value =
+        serde_json::from_slice(&fs::read(plain.join("summary.json")).unwrap()).unwrap();
+    let s: serde_json::Value =
+        serde_json::from_slice(&fs::read(sweep.join("summary.json")).unwrap()).unwrap();
+    let pt = &s["sweep"]["points"][0];
+    assert_eq!(pt["pd_hedged"], p["loan"]["hedged"]["pd"]);
+    assert_eq!(pt["pd_unhedged"], p["loan"]["unhedged"]["pd"]);
+    assert_eq!(pt["el_hedged_usd"], p["loan"]["hedged"]["expected_loss"]);
+    assert_eq!(pt["trader_es_975_usd"], p["trader"]["es_975"]);
+    assert!(sweep.join("sweep.parquet").is_file());
+}
+
+#[test]
+fn every_library_scenario_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
+    let mut n = 0;
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            tenancy().arg("validate").arg(&p).assert().success();
+            n += 1;
+        }
+    }
+    assert!(n >= 7, "only {n} library scenarios");
+}

@@ -1,0 +1,180 @@
+//! The whole engine on scenarios, through the library API: shocks wired into the market and the
+//! contracts, the seed stress against the base case, comparative statics on common random
+//! numbers, attribution identities.
+
+use std::path::Path;
+use tenancy::app::simulate_run;
+use tenancy::engine::run::trace_path;
+use tenancy::engine::{NoopObserver, RunContext, RunSettings};
+use tenancy::metrics::Accumulator;
+use tenancy::scenario::{load_embedded_base, load_file, load_str, Scenario};
+
+fn settings(paths: u64) -> RunSettings {
+    RunSettings {
+        paths,
+        seed: 2026,
+        threads: None,
+        path_range: None,
+    }
+}
+
+fn base_with(sets: &[(&str, &str)]) -> Scenario {
+    let o: Vec<(String, String)> = sets
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    load_embedded_base(&o).expect("base loads").scenario
+}
+
+fn with_shocks(shocks_toml: &str) -> Scenario {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let src = format!("extends = \"base.toml\"\n{shocks_toml}");
+    load_str(&src, "test.toml", Some(&dir), &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .scenario
+}
+
+fn acc(s: &Scenario, paths: u64, enabled: Option<Vec<bool>>) -> Accumulator {
+    let enabled = enabled.unwrap_or_else(|| vec![true; s.shocks.len()]);
+    simulate_run(s, &settings(paths), enabled, &NoopObserver)
+        .expect("run")
+        .acc
+}
+
+#[test]
+fn a_grid_delay_of_d_days_moves_the_first_revenue_day_while_interest_accrues() {
+    let d = 75u32;
+    let s = with_shocks(&format!(
+        "[[shocks]]\npreset = \"grid_delay\"\narrival = {{ kind = \"fixed_day\", day = 0 }}\nmagnitude = {d}\n"
+    ));
+    let plain = base_with(&[]);
+    for (sc, delay) in [(&plain, 0u32), (&s, d)] {
+        let ctx = RunContext::new(sc, 1, 1.9, vec![true; sc.shocks.len()]).unwrap();
+        let (days, end) = trace_path(&ctx, 3).unwrap();
+        assert_eq!(end.commissioning_delay_days, delay);
+        let first = days
+            .iter()
+            .position(|x| x.record.revenue_usd > 0.0)
+            .unwrap() as u32;
+        assert_eq!(first, sc.cluster.commissioning_day + delay);
+        // The first payment (end of day 29) falls inside the delay: interest is due regardless.
+        let pay = &days[29].record;
+        assert!(pay.is_payment_day);
+        assert!(pay.hedged.debt_service_due_usd > 0.0);
+        if delay > 0 {
+            // No revenue came in, so the DSRA paid it.
+            assert!(pay.hedged.dsra_usd < days[0].record.hedged.dsra_usd);
+        }
+    }
+}
+
+#[test]
+fn the_seed_stress_raises_both_pds_and_the_trader_loss() {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
+    let stress = load_file(&lib.join("stress_price50_util20.toml"), &[])
+        .unwrap()
+        .scenario;
+    let base = base_with(&[]);
+    let (a, b) = (acc(&base, 3000, None), acc(&stress, 3000, None));
+    let pd = |x: &Accumulator, h: bool| {
+        if h {
+            x.hedged.default.mean()
+        } else {
+            x.unhedged.default.mean()
+        }
+    };
+    assert!(
+        pd(&b, false) > pd(&a, false) + 3.0 * b.unhedged.default.se(),
+        "unhedged PD {} vs {}",
+        pd(&b, false),
+        pd(&a, false)
+    );
+    assert!(
+        pd(&b, true) > pd(&a, true),
+        "hedged PD {} vs {}",
+        pd(&b, true),
+        pd(&a, true)
+    );
+    assert!(
+        b.trader_pnl.mean() < a.trader_pnl.mean() - 3.0 * b.trader_pnl.se(),
+        "trader P&L {} vs {}",
+        b.trader_pnl.mean(),
+        a.trader_pnl.mean()
+    );
+}
+
+#[test]
+fn a_shock_with_probability_zero_changes_nothing() {
+    let s = with_shocks(
+        "[[shocks]]\npreset = \"hbm_shortage\"\narrival = { kind = \"probability\", probability = 0.0, first_day = 0, last_day = 500 }\n",
+    );
+    assert_eq!(acc(&s, 200, None), acc(&base_with(&[]), 200, None));
+}
+
+#[test]
+fn switching_every_layer_off_reproduces_the_shock_free_run_exactly() {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
+    let s = load_file(&lib.join("power_contango.toml"), &[])
+        .unwrap()
+        .scenario;
+    assert!(!s.shocks.is_empty());
+    let mut free = s.clone();
+    free.shocks.clear();
+    let off = acc(&s, 200, Some(vec![false; s.shocks.len()]));
+    assert_eq!(off, acc(&free, 200, None));
+    assert_ne!(off, acc(&s, 200, None), "the shocks do something");
+}
+
+#[test]
+fn presets_move_their_targets_in_the_documented_direction() {
+    let base = acc(&base_with(&[]), 400, None);
+    let price_end = |a: &Accumulator| a.price_year_m.last().unwrap().mean();
+    let sure = |preset: &str| {
+        with_shocks(&format!(
+            "[[shocks]]\npreset = \"{preset}\"\narrival = {{ kind = \"fixed_day\", day = 100 }}\n"
+        ))
+    };
+    // Price shocks (the horizon price moves with a step, ramp or lasting curve shift).
+    let new_gen = acc(&sure("new_generation"), 400, None);
+    assert!(price_end(&new_gen) < price_end(&base));
+    let context = acc(&sure("context_growth"), 400, None);
+    assert!(price_end(&context) > price_end(&base));
+    // Capacity and commissioning shocks: fewer rentable hours.
+    let curtail = acc(&sure("curtailment"), 400, None);
+    assert!(curtail.capacity_hours.mean() < base.capacity_hours.mean());
+    let delay = acc(&sure("grid_delay"), 400, None);
+    assert!(delay.capacity_hours.mean() < base.capacity_hours.mean());
+    // A pulse on the price level: the index during the pulse is higher on every path.
+    let hbm = sure("hbm_shortage");
+    let plain = base_with(&[]);
+    let ctx_h = RunContext::new(&hbm, 1, 1.9, vec![true]).unwrap();
+    let ctx_p = RunContext::new(&plain, 1, 1.9, vec![]).unwrap();
+    for path in 0..20 {
+        let (a, _) = trace_path(&ctx_h, path).unwrap();
+        let (b, _) = trace_path(&ctx_p, path).unwrap();
+        assert!(a[150].factors.index_price > b[150].factors.index_price);
+        assert_eq!(a[99].factors.index_price, b[99].factors.index_price);
+    }
+}
+
+#[test]
+fn a_higher_strike_or_fixed_price_does_not_raise_the_hedged_pd() {
+    let pd = |sets: &[(&str, &str)]| acc(&base_with(sets), 3000, None);
+    let lo = pd(&[("swap.strike_utilization", "0.5")]);
+    let hi = pd(&[("swap.strike_utilization", "0.8")]);
+    assert!(hi.hedged.default.mean() <= lo.hedged.default.mean());
+    let cheap = pd(&[("swap.fixed_price_usd_per_gpu_hour", "1.7")]);
+    let dear = pd(&[("swap.fixed_price_usd_per_gpu_hour", "2.1")]);
+    assert!(dear.hedged.default.mean() <= cheap.hedged.default.mean());
+    assert!(dear.trader_pnl.mean() < cheap.trader_pnl.mean());
+    // The unhedged loan does not see the swap at all.
+    assert_eq!(lo.unhedged, hi.unhedged);
+}
+
+#[test]
+fn the_hedged_pd_is_clearly_below_the_unhedged_pd_on_the_base_scenario() {
+    let a = acc(&base_with(&[]), 4000, None);
+    let (h, u) = (a.hedged.default.mean(), a.unhedged.default.mean());
+    let se = (a.hedged.default.se().powi(2) + a.unhedged.default.se().powi(2)).sqrt();
+    assert!(u - h > 5.0 * se, "hedged {h} unhedged {u}");
+}
