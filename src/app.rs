@@ -549,19 +549,31 @@ pub fn sweep_axes(
     Ok((axes, fixed))
 }
 
-/// Headline metrics of one sweep point (name, JSON pointer into the summary).
-pub const SWEEP_METRICS: [(&str, &str); 10] = [
-    ("pd_hedged", "/loan/hedged/pd"),
-    ("pd_hedged_se", "/loan/hedged/pd_se"),
-    ("pd_unhedged", "/loan/unhedged/pd"),
-    ("pd_unhedged_se", "/loan/unhedged/pd_se"),
-    ("el_hedged_usd", "/loan/hedged/expected_loss"),
-    ("el_unhedged_usd", "/loan/unhedged/expected_loss"),
-    ("trader_pnl_mean_usd", "/trader/pnl_mean"),
-    ("trader_es_975_usd", "/trader/es_975"),
-    ("par_fixed_price", "/swap/par_fixed_price"),
-    ("fixed_price", "/swap/fixed_price"),
+/// Headline metrics of one sweep point: summary keys (dotted; the `sweep` table's column names).
+pub const SWEEP_METRICS: [&str; 17] = [
+    "loan.hedged.pd",
+    "loan.hedged.pd_se",
+    "loan.unhedged.pd",
+    "loan.unhedged.pd_se",
+    "loan.hedged.expected_loss",
+    "loan.hedged.expected_loss_se",
+    "loan.unhedged.expected_loss",
+    "loan.unhedged.expected_loss_se",
+    "trader.pnl_mean",
+    "trader.pnl_se",
+    "trader.es_975",
+    "trader.es_975_se",
+    "trader.pd",
+    "swap.par_fixed_price",
+    "swap.par_fixed_price_se",
+    "swap.fixed_price",
+    "margin.initial_margin",
 ];
+
+/// The number at a dotted summary key (0 when absent).
+fn at(v: &Value, dotted: &str) -> f64 {
+    get(v, &format!("/{}", dotted.replace('.', "/")))
+}
 
 /// `tenancy sweep`.
 pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
@@ -606,6 +618,7 @@ pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
     let base = load_scenario(a.scenario.as_deref(), &fixed)?;
     let progress = Progress::new(a.sim.quiet);
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); axes.len() + SWEEP_METRICS.len()];
+    let mut point_col = Vec::new();
     let mut point_summaries = Vec::new();
     let mut settings = None;
     for (p, l) in points.iter().zip(&loaded_points) {
@@ -614,29 +627,35 @@ pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
         let sim =
             simulate_run(s, &st, vec![true; s.shocks.len()], &progress).map_err(CliError::run)?;
         let summ = build_summary(s, &st, &sim, vec![]);
+        point_col.push(point_col.len() as f64);
         for (i, (_, v)) in p.iter().enumerate() {
-            cols[i].push(v.parse::<f64>().unwrap_or(i as f64));
+            // A non-numeric value (e.g. a variant name) is recorded by its index on the axis.
+            let x = v
+                .parse::<f64>()
+                .ok()
+                .or_else(|| axes[i].values.iter().position(|a| a == v).map(|k| k as f64));
+            cols[i].push(x.unwrap_or(0.0));
         }
-        for (j, (_, ptr)) in SWEEP_METRICS.iter().enumerate() {
-            cols[axes.len() + j].push(get(&summ, ptr));
+        for (j, key) in SWEEP_METRICS.iter().enumerate() {
+            cols[axes.len() + j].push(at(&summ, key));
         }
         let mut o = serde_json::Map::new();
         for (k, v) in p {
             o.insert(k.clone(), json!(v));
         }
-        for (name, ptr) in SWEEP_METRICS {
-            o.insert(name.into(), summary::num(get(&summ, ptr)));
+        for key in SWEEP_METRICS {
+            o.insert(key.into(), summary::num(at(&summ, key)));
         }
         point_summaries.push(Value::Object(o));
         settings = Some(st);
     }
     let settings = settings.ok_or_else(|| CliError::input(anyhow!("sweep: no points")))?;
-    let mut t = Table::new("sweep");
+    let mut t = Table::new("sweep").with("point", point_col);
     for (i, ax) in axes.iter().enumerate() {
         t.push(ax.key.clone(), std::mem::take(&mut cols[i]));
     }
-    for (j, (name, _)) in SWEEP_METRICS.iter().enumerate() {
-        t.push(*name, std::mem::take(&mut cols[axes.len() + j]));
+    for (j, key) in SWEEP_METRICS.iter().enumerate() {
+        t.push(*key, std::mem::take(&mut cols[axes.len() + j]));
     }
     let s = &base.scenario;
     let summary_v = json!({
@@ -709,9 +728,9 @@ pub fn exposure_command(
                         let l: u8 = k.strip_prefix('L')?.parse().ok()?;
                         Some(LayerRisk {
                             layer: l,
-                            hedged_pd_delta: get(v, "/pd_hedged_delta"),
-                            el_delta_usd: get(v, "/el_hedged_delta_usd"),
-                            trader_es_delta_usd: get(v, "/trader_es_975_delta_usd"),
+                            hedged_pd_delta: get(v, "/hedged_pd_delta"),
+                            el_delta_usd: get(v, "/hedged_el_delta_usd"),
+                            trader_es_delta_usd: get(v, "/trader_es_delta_usd"),
                         })
                     })
                     .collect(),

@@ -243,10 +243,13 @@ fn a_sweep_with_a_single_value_gives_the_numbers_of_a_plain_run() {
     let s: serde_json::Value =
         serde_json::from_slice(&fs::read(sweep.join("summary.json")).unwrap()).unwrap();
     let pt = &s["sweep"]["points"][0];
-    assert_eq!(pt["pd_hedged"], p["loan"]["hedged"]["pd"]);
-    assert_eq!(pt["pd_unhedged"], p["loan"]["unhedged"]["pd"]);
-    assert_eq!(pt["el_hedged_usd"], p["loan"]["hedged"]["expected_loss"]);
-    assert_eq!(pt["trader_es_975_usd"], p["trader"]["es_975"]);
+    assert_eq!(pt["loan.hedged.pd"], p["loan"]["hedged"]["pd"]);
+    assert_eq!(pt["loan.unhedged.pd"], p["loan"]["unhedged"]["pd"]);
+    assert_eq!(
+        pt["loan.hedged.expected_loss"],
+        p["loan"]["hedged"]["expected_loss"]
+    );
+    assert_eq!(pt["trader.es_975"], p["trader"]["es_975"]);
     assert!(sweep.join("sweep.parquet").is_file());
 }
 
