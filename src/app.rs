@@ -137,6 +137,7 @@ pub fn build_summary(
         );
     }
     extra.push(("swap", Value::Object(swap)));
+    extra.push(("qacu", qacu_summary(s, &sim.acc)));
     summary::summary(
         &sim.acc,
         &id,
@@ -144,6 +145,51 @@ pub fn build_summary(
         sim.fixed_price_usd_per_gpu_hour,
         extra,
     )
+}
+
+/// Quality-adjusted compute units (seed 000): QACU = raw GPU-hours × utilization × performance
+/// × availability × locality × policy × settlement factors, per path over the horizon.
+///
+/// Raw GPU-hours are the reference capacity before any adjustment (GPUs × hours per day × days).
+/// A factor the scenario leaves out is derived from the simulation: availability = rentable
+/// hours / raw hours (uptime, commissioning, curtailment), utilization = hours sold / rentable
+/// hours. With both derived, raw × utilization × availability = GPU-hours sold.
+pub fn qacu_summary(s: &Scenario, acc: &Accumulator) -> Value {
+    let q = &s.qacu;
+    let raw = s.cluster.gpus as f64 * s.cluster.hours_per_day * horizon_days(s) as f64;
+    let cap = acc.capacity_hours.mean();
+    let sold = acc.hours_sold.mean();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let availability = q.availability_factor.unwrap_or(ratio(cap, raw));
+    let utilization = q.utilization_factor.unwrap_or(ratio(sold, cap));
+    let product = utilization
+        * q.performance_factor
+        * availability
+        * q.locality_factor
+        * q.policy_factor
+        * q.settlement_factor;
+    // Derived factors are ratios of path means; the standard error is carried by hours sold.
+    let se = if q.utilization_factor.is_none() && q.availability_factor.is_none() && sold > 0.0 {
+        acc.hours_sold.se() * product * raw / sold
+    } else {
+        acc.capacity_hours.se() * product * raw / cap.max(1.0)
+    };
+    json!({
+        "raw_gpu_hours": summary::num(raw),
+        "capacity_gpu_hours_mean": summary::num(cap),
+        "gpu_hours_sold_mean": summary::num(sold),
+        "gpu_hours_sold_se": summary::num(acc.hours_sold.se()),
+        "utilization_factor": summary::num(utilization),
+        "utilization_factor_source": if q.utilization_factor.is_some() { "scenario" } else { "simulated" },
+        "availability_factor": summary::num(availability),
+        "availability_factor_source": if q.availability_factor.is_some() { "scenario" } else { "simulated" },
+        "performance_factor": summary::num(q.performance_factor),
+        "locality_factor": summary::num(q.locality_factor),
+        "policy_factor": summary::num(q.policy_factor),
+        "settlement_factor": summary::num(q.settlement_factor),
+        "qacu_mean": summary::num(raw * product),
+        "qacu_se": summary::num(se),
+    })
 }
 
 /// The machine-dependent facts of a run.

@@ -178,3 +178,22 @@ fn the_hedged_pd_is_clearly_below_the_unhedged_pd_on_the_base_scenario() {
     let se = (a.hedged.default.se().powi(2) + a.unhedged.default.se().powi(2)).sqrt();
     assert!(u - h > 5.0 * se, "hedged {h} unhedged {u}");
 }
+
+#[test]
+fn qacu_with_derived_factors_is_hours_sold_times_the_fixed_factors() {
+    let s = base_with(&[]);
+    let a = acc(&s, 300, None);
+    let q = tenancy::app::qacu_summary(&s, &a);
+    let f = |k: &str| q[k].as_f64().unwrap();
+    let fixed = s.qacu.performance_factor
+        * s.qacu.locality_factor
+        * s.qacu.policy_factor
+        * s.qacu.settlement_factor;
+    let expect = a.hours_sold.mean() * fixed;
+    assert!((f("qacu_mean") - expect).abs() < 1e-6 * expect);
+    assert_eq!(q["utilization_factor_source"], "simulated");
+    // Set in the scenario, a factor is used as given.
+    let s2 = base_with(&[("qacu.utilization_factor", "0.5")]);
+    let q2 = tenancy::app::qacu_summary(&s2, &a);
+    assert_eq!(q2["utilization_factor"].as_f64().unwrap(), 0.5);
+}
