@@ -25,7 +25,9 @@ pub mod testing;
 pub mod waterfall;
 
 pub use loan::{LoanSchedule, ScheduledPayment};
-pub use path::{DayRecord, DefaultCause, LoanDay, LoanOutcome, PathContracts, PathOutcome};
+pub use path::{
+    DayRecord, DefaultCause, LoanDay, LoanOutcome, PathContracts, PathOutcome, SwapState,
+};
 pub use terms::ContractTerms;
 
 /// What the market did on one day of one path (built by the engine).
