@@ -37,7 +37,10 @@ fn run(terms: &ContractTerms, ev: TraderEvents) -> (Vec<DayRecord>, PathOutcome)
     let mut pc = PathContracts::new(terms);
     let mut recs = Vec::with_capacity(market.len());
     for m in &market {
-        recs.push(pc.step(terms, m));
+        let pending = pc.pending_settlement_to_spv_usd(terms, m);
+        let rec = pc.step(terms, m);
+        assert_eq!(pending, rec.swap_net_to_spv_usd, "day {}", m.day);
+        recs.push(rec);
         if ev.suspend_after == Some(m.day) {
             pc.suspend_swap();
         }
@@ -165,6 +168,27 @@ fn replacement_settles_at_its_price_after_withheld_periods() {
         assert_eq!(a.swap_net_contractual_usd, b.swap_net_contractual_usd);
         assert_eq!(a.unhedged, b.unhedged);
     }
+}
+
+/// Suspending before `step` withholds that day's settlement (the CSA's default-day order).
+#[test]
+fn suspension_before_step_withholds_the_same_day_settlement() {
+    let terms = terms();
+    let market = constant_path(14, PRICE, 0.5, 0.1);
+    let mut pc = PathContracts::new(&terms);
+    for m in &market[..6] {
+        pc.step(&terms, m);
+    }
+    let due = pc.pending_settlement_to_spv_usd(&terms, &market[6]);
+    assert!((due - hand_net(&terms, 7, P_FIX)).abs() < TOL);
+    pc.suspend_swap();
+    assert_eq!(pc.pending_settlement_to_spv_usd(&terms, &market[6]), 0.0);
+    let r = pc.step(&terms, &market[6]);
+    assert!(r.is_settlement_day);
+    assert_eq!(r.swap_net_to_spv_usd, 0.0);
+    assert!((r.swap_net_contractual_usd - due).abs() < TOL);
+    assert_eq!(r.swap_state, SwapState::Suspended);
+    assert_eq!(r.hedged.cash_usd, r.unhedged.cash_usd);
 }
 
 #[test]

@@ -812,6 +812,30 @@ impl PathContracts {
         }
     }
 
+    /// The swap cash that [`PathContracts::step`] for `m` would settle to the hedged SPV if the
+    /// swap state does not change before it, $ (positive: received; 0 when day `m.day` ends no
+    /// calculation period, or the settlement is withheld, or the swap or the SPV's contracts
+    /// have ended). Pure: lets the engine show the CSA the day's settlement before deciding
+    /// whether the trader defaults today (then [`PathContracts::suspend_swap`] before `step`
+    /// withholds it).
+    pub fn pending_settlement_to_spv_usd(&self, terms: &ContractTerms, m: &DayMarket) -> f64 {
+        let time = m.day.saturating_add(1);
+        let maturity = terms.maturity_day();
+        let period_end = time % terms.swap.period_days.max(1) == 0 || time == maturity;
+        if m.day >= maturity || !period_end || self.hedged.done {
+            return 0.0;
+        }
+        match self.settling_swap(terms) {
+            Some((swap, _)) => {
+                let mut accrual = self.accrual;
+                accrual.add(&terms.cluster.day(m), m, terms.swap.reference);
+                swap.legs(&accrual, terms.notional_factor(self.period_start))
+                    .net_to_spv_usd()
+            }
+            None => 0.0,
+        }
+    }
+
     /// The swap that settles the calculation period starting at `period_start`, with its
     /// counterparty (None: withheld or terminated).
     fn settling_swap(&self, terms: &ContractTerms) -> Option<(SwapTerms, Counterparty)> {
