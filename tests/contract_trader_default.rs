@@ -298,3 +298,32 @@ fn negative_closeout_cash_is_a_payable_junior_to_debt_service() {
     assert!((o.trader_pnl_usd - (paid - settled)).abs() < TOL);
     assert_ledger_explains(&o.hedged);
 }
+
+/// Short operating cash pays the two swap payables pro rata, after opex and debt service.
+#[test]
+fn swap_payables_share_short_cash_pro_rata() {
+    use tenancy::contract::waterfall::{run_waterfall, Accounts, Ledger, PaymentDues};
+    let order = small_scenario().waterfall.order;
+    let mut acc = Accounts {
+        operating_usd: 1_000.0,
+        lock_up_usd: 0.0,
+        dsra_usd: 50.0,
+    };
+    let mut ledger = Ledger::default();
+    let dues = PaymentDues {
+        opex_usd: 300.0,
+        interest_usd: 200.0,
+        principal_usd: 200.0,
+        swap_payable_usd: 200.0,
+        replacement_swap_payable_usd: 400.0,
+        dsra_target_usd: 50.0,
+        cash_trap: false,
+    };
+    let paid = run_waterfall(&order, &mut acc, &dues, &mut ledger);
+    // 1 000 − 300 opex − 400 debt service leaves 300 for 600 of payables: half each.
+    assert!((paid.swap_usd - 100.0).abs() < TOL);
+    assert!((paid.replacement_swap_usd - 200.0).abs() < TOL);
+    assert!((ledger.between_usd(Party::Operating, Party::ReplacementTrader) - 200.0).abs() < TOL);
+    assert_eq!(paid.to_equity_usd, 0.0);
+    assert_eq!(acc.dsra_usd, 50.0);
+}

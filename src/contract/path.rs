@@ -98,7 +98,8 @@ pub struct LoanDay {
     pub trailing_dscr_tested: bool,
     /// Debt service due today, $ (0 when not a payment day).
     pub debt_service_due_usd: f64,
-    /// Swap payable owed to the trader after today's waterfall, $.
+    /// Swap payables owed to the original and any replacement trader after today's waterfall
+    /// (and any close-out booked since the last record), $.
     pub swap_payable_usd: f64,
     /// Paid to equity today, $.
     pub equity_distribution_usd: f64,
@@ -188,7 +189,8 @@ pub struct LoanOutcome {
     pub dsra_draws_usd: f64,
     pub interest_paid_usd: f64,
     pub principal_paid_usd: f64,
-    /// Net swap cash received by the SPV (receipts − payments), $.
+    /// Net swap cash received by the SPV (receipts − payments), $: settlements with the
+    /// original and any replacement trader, and close-out cash.
     pub swap_net_cash_usd: f64,
     /// Every cash movement of the SPV, source → destination.
     pub ledger: Ledger,
@@ -203,12 +205,14 @@ pub struct PathOutcome {
     pub hedged: LoanOutcome,
     /// The same loan with no swap.
     pub unhedged: LoanOutcome,
-    /// PV at `simulation.discount_rate` of the trader's actual swap cash flows on the hedged
-    /// path (receipts of payables and recovery residual − fixed-leg payments), $.
+    /// PV at `simulation.discount_rate` of the original trader's actual swap cash flows on the
+    /// hedged path (receipts of payables and recovery residual − fixed-leg payments − close-out
+    /// cash to the SPV; flows with a replacement trader excluded), $.
     pub trader_pnl_pv_usd: f64,
     /// The same, undiscounted, $.
     pub trader_pnl_usd: f64,
-    /// Swap amounts the SPV owed the trader and never paid (lost at default or maturity), $.
+    /// Swap amounts the SPV owed the original trader (or its estate) and never paid (lost at
+    /// default or maturity), $. A replacement trader's unpaid claims are not reported.
     pub trader_unpaid_claims_usd: f64,
     /// Close-out cash of the original trader's default applied to the hedged SPV, $ (positive:
     /// received from the trader's collateral; negative: owed to its estate as a swap payable;
