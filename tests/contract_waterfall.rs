@@ -9,13 +9,14 @@ use tenancy::contract::waterfall::{run_waterfall, Accounts, Ledger, Party, Payme
 use tenancy::contract::{ContractTerms, DayMarket, PathContracts};
 use tenancy::scenario::WaterfallStep;
 
-const EXTERNAL: [Party; 6] = [
+const EXTERNAL: [Party; 7] = [
     Party::Customers,
     Party::Suppliers,
     Party::Lender,
     Party::Trader,
     Party::Equity,
     Party::CollateralBuyers,
+    Party::ReplacementTrader,
 ];
 
 fn step() -> impl Strategy<Value = WaterfallStep> {
@@ -50,6 +51,7 @@ proptest! {
             interest_usd: interest,
             principal_usd: principal,
             swap_payable_usd: swap,
+            replacement_swap_payable_usd: 0.0,
             dsra_target_usd: target,
             cash_trap,
         };

@@ -6,7 +6,9 @@
 //! Must not: draw random numbers (the engine builds each [`DayMarket`]), do I/O, or allocate per
 //! day. The engine calls [`ContractTerms::new`] once per run, then per path
 //! [`PathContracts::new`], [`PathContracts::step`] for days `0..horizon_days` in order, and
-//! [`PathContracts::finish`].
+//! [`PathContracts::finish`]. When the swap counterparty defaults (the CSA decides), the engine
+//! calls [`PathContracts::suspend_swap`] and later [`PathContracts::close_out_swap`];
+//! [`PathContracts::pending_settlement_to_spv_usd`] previews the day's settlement for the CSA.
 //!
 //! **Time convention.** Day `t` is the interval `[t, t+1)` days after loan close. An event dated
 //! "day d" (loan payment `k` at `d = k·I`, a swap settlement at the end of a calculation period)
@@ -25,7 +27,9 @@ pub mod testing;
 pub mod waterfall;
 
 pub use loan::{LoanSchedule, ScheduledPayment};
-pub use path::{DayRecord, DefaultCause, LoanDay, LoanOutcome, PathContracts, PathOutcome};
+pub use path::{
+    DayRecord, DefaultCause, LoanDay, LoanOutcome, PathContracts, PathOutcome, SwapState,
+};
 pub use terms::ContractTerms;
 
 /// What the market did on one day of one path (built by the engine).

@@ -22,13 +22,22 @@
 //! trader). Loss = max(EAD − recovery, 0). Any excess pays the trader's unpaid swap claims
 //! (junior), then equity. Unpaid opex at default is left with the suppliers (it is not a claim
 //! on the lender's recovery). After default the SPV's contracts stop; the swap ends with it.
+//!
+//! Trader default (hedged SPV only; driven by the engine from the CSA): after
+//! [`PathContracts::suspend_swap`] no settlement moves in cash (it is withheld into the CSA's
+//! close-out claim). [`PathContracts::close_out_swap`] books the close-out cash at the end of the
+//! close-out day (received from the trader, or owed to its estate as a swap payable, junior to
+//! debt service), then either a replacement trader continues at a new fixed price from the next
+//! calculation period (the period running at close-out is part of the close-out claim and never
+//! settles), or the swap is terminated. The trader P&L fields are the original trader's; the
+//! contractual legs ignore the default and keep the original price.
 
 use super::covenant::{capped_ratio, TrailingRatio};
-use super::swap::PeriodAccrual;
+use super::swap::{PeriodAccrual, SwapTerms};
 use super::terms::ContractTerms;
 use super::waterfall::{run_waterfall, Accounts, Ledger, Party, PaymentDues};
 use super::DayMarket;
-use crate::scenario::{Covenant, CovenantAction};
+use crate::scenario::{Covenant, CovenantAction, SwapVariant};
 
 /// Why a loan defaulted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,6 +48,37 @@ pub enum DefaultCause {
     DscrCovenant,
     /// Trailing utilization covenant breached with action `EventOfDefault`.
     UtilizationCovenant,
+}
+
+/// Who stands on the other side of the hedged SPV's swap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SwapState {
+    /// The original trader performs.
+    #[default]
+    Original,
+    /// The original trader has defaulted: settlements are withheld (close-out pending).
+    Suspended,
+    /// Closed out; a replacement trader settles the calculation periods that start after the
+    /// close-out, at its own fixed price.
+    Replaced,
+    /// Closed out and terminated: the SPV runs unhedged.
+    Terminated,
+}
+
+/// The swap counterparty of one settlement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counterparty {
+    Original,
+    Replacement,
+}
+
+impl Counterparty {
+    fn party(self) -> Party {
+        match self {
+            Self::Original => Party::Trader,
+            Self::Replacement => Party::ReplacementTrader,
+        }
+    }
 }
 
 /// One SPV's state at the end of a day (for the per-period report table).
@@ -58,7 +98,8 @@ pub struct LoanDay {
     pub trailing_dscr_tested: bool,
     /// Debt service due today, $ (0 when not a payment day).
     pub debt_service_due_usd: f64,
-    /// Swap payable owed to the trader after today's waterfall, $.
+    /// Swap payables owed to the original and any replacement trader after today's waterfall
+    /// (and any close-out booked since the last record), $.
     pub swap_payable_usd: f64,
     /// Paid to equity today, $.
     pub equity_distribution_usd: f64,
@@ -92,9 +133,13 @@ pub struct DayRecord {
     pub collateral_book_usd: f64,
     /// Notional factor n(t) at the start of the day.
     pub notional_factor: f64,
-    /// Swap net settlement to the hedged SPV settled today, $ (0 if no period end or after the
-    /// swap ended).
+    /// Swap net settlement to the hedged SPV settled today, $ (0 if no period end, after the
+    /// swap ended, or withheld after the trader's default; at the replacement's price once a
+    /// replacement trader settles).
     pub swap_net_to_spv_usd: f64,
+    /// The hedged swap's counterparty state at the end of the day (before any close-out the
+    /// engine books after this record).
+    pub swap_state: SwapState,
     /// Contractual swap net settlement of the period ending today (ignoring default), $.
     pub swap_net_contractual_usd: f64,
     /// Trailing utilization tested today (0 when not tested).
@@ -144,7 +189,8 @@ pub struct LoanOutcome {
     pub dsra_draws_usd: f64,
     pub interest_paid_usd: f64,
     pub principal_paid_usd: f64,
-    /// Net swap cash received by the SPV (receipts − payments), $.
+    /// Net swap cash received by the SPV (receipts − payments), $: settlements with the
+    /// original and any replacement trader, and close-out cash.
     pub swap_net_cash_usd: f64,
     /// Every cash movement of the SPV, source → destination.
     pub ledger: Ledger,
@@ -159,13 +205,19 @@ pub struct PathOutcome {
     pub hedged: LoanOutcome,
     /// The same loan with no swap.
     pub unhedged: LoanOutcome,
-    /// PV at `simulation.discount_rate` of the trader's actual swap cash flows on the hedged
-    /// path (receipts of payables and recovery residual − fixed-leg payments), $.
+    /// PV at `simulation.discount_rate` of the original trader's actual swap cash flows on the
+    /// hedged path (receipts of payables and recovery residual − fixed-leg payments − close-out
+    /// cash to the SPV; flows with a replacement trader excluded), $.
     pub trader_pnl_pv_usd: f64,
     /// The same, undiscounted, $.
     pub trader_pnl_usd: f64,
-    /// Swap amounts the SPV owed the trader and never paid (lost at default or maturity), $.
+    /// Swap amounts the SPV owed the original trader (or its estate) and never paid (lost at
+    /// default or maturity), $. A replacement trader's unpaid claims are not reported.
     pub trader_unpaid_claims_usd: f64,
+    /// Close-out cash of the original trader's default applied to the hedged SPV, $ (positive:
+    /// received from the trader's collateral; negative: owed to its estate as a swap payable;
+    /// 0 without a close-out or when the SPV's contracts had already stopped).
+    pub trader_closeout_cash_to_spv_usd: f64,
     /// Σ DF_p · (fixed leg per $1/GPU-hour of P_fix) over the contractual schedule, ignoring
     /// default (GPU-hours, discounted).
     pub swap_pv_fixed_leg_per_usd: f64,
@@ -191,8 +243,10 @@ struct LoanBook {
     opex_due_usd: f64,
     /// CFADS of the running payment period, $.
     period_cfads_usd: f64,
-    /// Swap amounts owed to the trader, $.
+    /// Swap amounts owed to the original trader (or its estate), $.
     swap_payable_usd: f64,
+    /// Swap amounts owed to a replacement trader, $.
+    replacement_payable_usd: f64,
     dscr_window: TrailingRatio,
     cash_trap: bool,
     /// Contracts stopped (default or maturity).
@@ -241,6 +295,7 @@ impl LoanBook {
             opex_due_usd: 0.0,
             period_cfads_usd: 0.0,
             swap_payable_usd: 0.0,
+            replacement_payable_usd: 0.0,
             dscr_window: TrailingRatio::new(terms.dscr_covenant.map_or(1, |c| c.window)),
             cash_trap: false,
             done: false,
@@ -266,11 +321,63 @@ impl LoanBook {
         }
     }
 
-    /// Trader cash flow at `time` (positive: the trader receives).
+    /// Original trader's cash flow at `time` (positive: the trader receives).
     fn trader_flow(&mut self, terms: &ContractTerms, time: u32, usd: f64) {
         self.trader_cash_usd += usd;
         self.swap_net_cash_usd -= usd;
         self.trader_pv_usd += usd * terms.discount_factor(time);
+    }
+
+    /// Swap cash flow with `cp` at `time` (positive: the counterparty receives); only the
+    /// original trader's flows count in the trader P&L.
+    fn swap_flow(&mut self, terms: &ContractTerms, cp: Counterparty, time: u32, usd: f64) {
+        match cp {
+            Counterparty::Original => self.trader_flow(terms, time, usd),
+            Counterparty::Replacement => self.swap_net_cash_usd -= usd,
+        }
+    }
+
+    /// Pay both swap payables from `src` as far as its balance allows, pro rata.
+    fn pay_swap_payables(&mut self, terms: &ContractTerms, time: u32, src: Party) {
+        let due = self.swap_payable_usd + self.replacement_payable_usd;
+        if due <= 0.0 {
+            return;
+        }
+        let share = self.acc.balance_usd(src).min(due) / due;
+        let to_original = self.swap_payable_usd * share;
+        let to_replacement = self.replacement_payable_usd * share;
+        let a = self
+            .acc
+            .transfer(&mut self.ledger, src, Party::Trader, to_original);
+        let b = self.acc.transfer(
+            &mut self.ledger,
+            src,
+            Party::ReplacementTrader,
+            to_replacement,
+        );
+        self.swap_payable_usd -= a;
+        self.replacement_payable_usd -= b;
+        if a > 0.0 {
+            self.trader_flow(terms, time, a);
+        }
+        if b > 0.0 {
+            self.swap_flow(terms, Counterparty::Replacement, time, b);
+        }
+    }
+
+    /// Close-out cash of the original trader's default at `time` (positive: to the SPV).
+    fn close_out(&mut self, terms: &ContractTerms, time: u32, spv_cash_usd: f64) {
+        if spv_cash_usd > 0.0 {
+            self.acc.transfer(
+                &mut self.ledger,
+                Party::Trader,
+                Party::Operating,
+                spv_cash_usd,
+            );
+            self.trader_flow(terms, time, -spv_cash_usd);
+        } else {
+            self.swap_payable_usd += -spv_cash_usd;
+        }
     }
 
     fn equity_flow(&mut self, time: u32, usd: f64) {
@@ -295,14 +402,17 @@ impl LoanBook {
         }
     }
 
-    /// Book a swap settlement at `time` (net to the SPV).
-    fn settle_swap(&mut self, terms: &ContractTerms, time: u32, net_usd: f64) {
+    /// Book a swap settlement with `cp` at `time` (net to the SPV).
+    fn settle_swap(&mut self, terms: &ContractTerms, cp: Counterparty, time: u32, net_usd: f64) {
         if net_usd > 0.0 {
             self.acc
-                .transfer(&mut self.ledger, Party::Trader, Party::Operating, net_usd);
-            self.trader_flow(terms, time, -net_usd);
+                .transfer(&mut self.ledger, cp.party(), Party::Operating, net_usd);
+            self.swap_flow(terms, cp, time, -net_usd);
         } else {
-            self.swap_payable_usd += -net_usd;
+            match cp {
+                Counterparty::Original => self.swap_payable_usd += -net_usd,
+                Counterparty::Replacement => self.replacement_payable_usd += -net_usd,
+            }
         }
         self.period_cfads_usd += net_usd;
     }
@@ -316,7 +426,7 @@ impl LoanBook {
         time: u32,
         m: &DayMarket,
         trailing_utilization: Option<f64>,
-        accrued_swap_net_usd: f64,
+        accrued_swap: Option<(Counterparty, f64)>,
     ) {
         let pay = terms.schedule.payments[k - 1];
         let ds = pay.debt_service_usd();
@@ -358,18 +468,11 @@ impl LoanBook {
 
         let pool = self.acc.total_usd() - self.opex_due_usd;
         if pool < ds_due {
-            self.default(
-                terms,
-                k,
-                time,
-                m,
-                DefaultCause::Payment,
-                accrued_swap_net_usd,
-            );
+            self.default(terms, k, time, m, DefaultCause::Payment, accrued_swap);
             return;
         }
         if let Some(cause) = eod {
-            self.default(terms, k, time, m, cause, accrued_swap_net_usd);
+            self.default(terms, k, time, m, cause, accrued_swap);
             return;
         }
         let last = k == terms.schedule.payments.len();
@@ -382,6 +485,7 @@ impl LoanBook {
             interest_usd: interest_due,
             principal_usd: principal_due,
             swap_payable_usd: self.swap_payable_usd,
+            replacement_swap_payable_usd: self.replacement_payable_usd,
             dsra_target_usd: terms.dsra_target_after[k - 1],
             cash_trap: self.cash_trap,
         };
@@ -391,21 +495,23 @@ impl LoanBook {
         self.interest_paid_usd += paid.interest_usd;
         self.principal_paid_usd += paid.principal_usd;
         self.swap_payable_usd -= paid.swap_usd;
+        self.replacement_payable_usd -= paid.replacement_swap_usd;
         if paid.swap_usd > 0.0 {
             self.trader_flow(terms, time, paid.swap_usd);
+        }
+        if paid.replacement_swap_usd > 0.0 {
+            self.swap_flow(
+                terms,
+                Counterparty::Replacement,
+                time,
+                paid.replacement_swap_usd,
+            );
         }
         self.equity_flow(time, paid.to_equity_usd);
         let short = ds_due - paid.debt_service_usd();
         if short > 1e-9 * ds_due.max(1.0) {
             // Only reachable with a non-standard order that pays juniors before debt service.
-            self.default(
-                terms,
-                k,
-                time,
-                m,
-                DefaultCause::Payment,
-                accrued_swap_net_usd,
-            );
+            self.default(terms, k, time, m, DefaultCause::Payment, accrued_swap);
             return;
         }
         if last {
@@ -416,18 +522,12 @@ impl LoanBook {
     /// Maturity: settle the swap payable from every account, then everything to equity with the
     /// going-concern book value of the GPUs as terminal value.
     fn mature(&mut self, terms: &ContractTerms, time: u32, m: &DayMarket) {
-        let mut owed = self.swap_payable_usd;
         for src in [Party::Operating, Party::LockUp, Party::Dsra] {
-            let p = self
-                .acc
-                .transfer(&mut self.ledger, src, Party::Trader, owed);
-            owed -= p;
-            if p > 0.0 {
-                self.trader_flow(terms, time, p);
-            }
+            self.pay_swap_payables(terms, time, src);
         }
-        self.trader_unpaid_usd += owed;
+        self.trader_unpaid_usd += self.swap_payable_usd;
         self.swap_payable_usd = 0.0;
+        self.replacement_payable_usd = 0.0;
         let mut to_equity = 0.0;
         for src in [Party::Operating, Party::LockUp, Party::Dsra] {
             let bal = self.acc.balance_usd(src);
@@ -447,7 +547,7 @@ impl LoanBook {
         time: u32,
         m: &DayMarket,
         cause: DefaultCause,
-        accrued_swap_net_usd: f64,
+        accrued_swap: Option<(Counterparty, f64)>,
     ) {
         let pay = terms.schedule.payments[k - 1];
         let ead = pay.balance_before_usd + pay.interest_usd;
@@ -464,35 +564,54 @@ impl LoanBook {
             collateral,
         );
         let mut trader_claim = self.swap_payable_usd;
-        if self.hedged && terms.swap.settles() {
-            if accrued_swap_net_usd > 0.0 {
-                // The receivable is assigned to the lender: the trader pays it there.
-                recovery += self.acc.transfer(
-                    &mut self.ledger,
-                    Party::Trader,
-                    Party::Lender,
-                    accrued_swap_net_usd,
-                );
-                self.trader_flow(terms, time, -accrued_swap_net_usd);
+        let mut replacement_claim = self.replacement_payable_usd;
+        if let (true, Some((cp, accrued))) = (self.hedged, accrued_swap) {
+            if accrued > 0.0 {
+                // The receivable is assigned to the lender: the counterparty pays it there.
+                recovery += self
+                    .acc
+                    .transfer(&mut self.ledger, cp.party(), Party::Lender, accrued);
+                self.swap_flow(terms, cp, time, -accrued);
             } else {
-                trader_claim += -accrued_swap_net_usd;
+                match cp {
+                    Counterparty::Original => trader_claim += -accrued,
+                    Counterparty::Replacement => replacement_claim += -accrued,
+                }
             }
         }
         let excess = (recovery - ead).max(0.0);
-        let to_trader = excess.min(trader_claim);
+        let claims = trader_claim + replacement_claim;
+        // The swap claims rank together (pro rata), junior to the lender.
+        let share = if claims > 0.0 {
+            excess.min(claims) / claims
+        } else {
+            0.0
+        };
+        let to_trader = trader_claim * share;
+        let to_replacement = replacement_claim * share;
         if to_trader > 0.0 {
             self.acc
                 .transfer(&mut self.ledger, Party::Lender, Party::Trader, to_trader);
             self.trader_flow(terms, time, to_trader);
         }
+        if to_replacement > 0.0 {
+            self.acc.transfer(
+                &mut self.ledger,
+                Party::Lender,
+                Party::ReplacementTrader,
+                to_replacement,
+            );
+            self.swap_flow(terms, Counterparty::Replacement, time, to_replacement);
+        }
         self.trader_unpaid_usd += trader_claim - to_trader;
-        let to_equity = excess - to_trader;
+        let to_equity = excess - to_trader - to_replacement;
         if to_equity > 0.0 {
             self.acc
                 .transfer(&mut self.ledger, Party::Lender, Party::Equity, to_equity);
             self.equity_flow(time, to_equity);
         }
         self.swap_payable_usd = 0.0;
+        self.replacement_payable_usd = 0.0;
         self.opex_due_usd = 0.0;
         self.cash_trap = false;
         self.default_day = Some(time);
@@ -509,20 +628,20 @@ impl LoanBook {
         d.cash_usd = self.acc.operating_usd + self.acc.lock_up_usd;
         d.lock_up_usd = self.acc.lock_up_usd;
         d.dsra_usd = self.acc.dsra_usd;
-        d.swap_payable_usd = self.swap_payable_usd;
+        d.swap_payable_usd = self.swap_payable_usd + self.replacement_payable_usd;
         d.cash_trap = self.cash_trap;
         d.defaulted = self.default_day.is_some();
         self.today = LoanDay::default();
         d
     }
 
-    /// The loan's outcome, with the trader's (PV of swap cash, unpaid claims) on this SPV, $.
+    /// The loan's outcome, with the original trader's swap cash on this SPV.
     fn outcome(
         mut self,
         terms: &ContractTerms,
         end_time: u32,
         last: &DayMarket,
-    ) -> (LoanOutcome, f64, f64) {
+    ) -> (LoanOutcome, TraderTotals) {
         if !self.done {
             // The engine stopped before maturity: value what is left as at the last day, after
             // paying the opex accrued since the last waterfall.
@@ -541,6 +660,7 @@ impl LoanBook {
             self.equity_flow(end_time, cash + book);
             self.trader_unpaid_usd += self.swap_payable_usd;
             self.swap_payable_usd = 0.0;
+            self.replacement_payable_usd = 0.0;
         }
         let ead = self.ead_usd;
         let loss = (ead - self.recovery_usd).max(0.0);
@@ -570,8 +690,20 @@ impl LoanBook {
             ledger: self.ledger,
             final_accounts: self.acc,
         };
-        (outcome, self.trader_pv_usd, self.trader_unpaid_usd)
+        let trader = TraderTotals {
+            pv_usd: self.trader_pv_usd,
+            cash_usd: self.trader_cash_usd,
+            unpaid_usd: self.trader_unpaid_usd,
+        };
+        (outcome, trader)
     }
+}
+
+/// The original trader's swap cash on one SPV, $.
+struct TraderTotals {
+    pv_usd: f64,
+    cash_usd: f64,
+    unpaid_usd: f64,
 }
 
 /// Per-path contract state: the hedged and the unhedged SPV on the same market.
@@ -595,6 +727,10 @@ pub struct PathContracts {
     capacity_hours: f64,
     revenue_usd: f64,
     next_day: u32,
+    swap_state: SwapState,
+    /// The replacement swap and the first time (days) at which its calculation periods start.
+    replacement: Option<(SwapTerms, u32)>,
+    trader_closeout_cash_to_spv_usd: f64,
 }
 
 impl PathContracts {
@@ -615,6 +751,107 @@ impl PathContracts {
             capacity_hours: 0.0,
             revenue_usd: 0.0,
             next_day: 0,
+            swap_state: SwapState::Original,
+            replacement: None,
+            trader_closeout_cash_to_spv_usd: 0.0,
+        }
+    }
+
+    /// The trader has defaulted: from the next settlement on, swap settlements are neither paid
+    /// nor received by the hedged SPV (they are withheld into the close-out claim the CSA
+    /// computes). No effect once the swap has been closed out.
+    pub fn suspend_swap(&mut self) {
+        if self.swap_state == SwapState::Original {
+            self.swap_state = SwapState::Suspended;
+        }
+    }
+
+    /// Close-out of the defaulted trader at the end of day `day` (call after
+    /// [`PathContracts::step`] for `day`; the cash moves at time `day + 1`): `spv_cash_usd` is the
+    /// cash the SPV receives (positive: the trader's collateral applied to its claim) or owes the
+    /// trader's estate (negative: becomes a swap payable, junior to debt service in the
+    /// waterfall). Then, with `Some(p)` a replacement trader continues the swap at fixed price p
+    /// $/GPU-hour from the next calculation period (periods starting at or after `day + 1`; the
+    /// period running at close-out never settles: it is part of the close-out claim); with
+    /// `None` the swap is terminated and the SPV runs unhedged.
+    ///
+    /// The cash is booked as the original trader's flow. It is ignored (not booked) when the
+    /// hedged SPV's contracts have already stopped (its default or maturity). A non-finite
+    /// `spv_cash_usd` counts as 0 and a non-finite or negative `p` as 0. Calling it again after
+    /// a close-out has no effect.
+    pub fn close_out_swap(
+        &mut self,
+        terms: &ContractTerms,
+        day: u32,
+        spv_cash_usd: f64,
+        replacement_fixed_price: Option<f64>,
+    ) {
+        if matches!(self.swap_state, SwapState::Replaced | SwapState::Terminated) {
+            return;
+        }
+        let time = day.saturating_add(1);
+        let cash = if spv_cash_usd.is_finite() {
+            spv_cash_usd
+        } else {
+            0.0
+        };
+        if !self.hedged.done && cash != 0.0 {
+            self.hedged.close_out(terms, time, cash);
+            self.trader_closeout_cash_to_spv_usd += cash;
+        }
+        match replacement_fixed_price {
+            Some(p) => {
+                let p = if p.is_finite() { p.max(0.0) } else { 0.0 };
+                let mut swap = terms.swap;
+                swap.fixed_price_usd_per_gpu_hour = p;
+                if let SwapVariant::TwoLeg { .. } = swap.variant {
+                    swap.variant = SwapVariant::TwoLeg {
+                        reserved_fee_usd_per_gpu_hour: p,
+                    };
+                }
+                self.replacement = Some((swap, time));
+                self.swap_state = SwapState::Replaced;
+            }
+            None => self.swap_state = SwapState::Terminated,
+        }
+    }
+
+    /// The swap cash that [`PathContracts::step`] for `m` would settle to the hedged SPV if the
+    /// swap state does not change before it, $ (positive: received; 0 when day `m.day` ends no
+    /// calculation period, or the settlement is withheld, or the swap or the SPV's contracts
+    /// have ended). Pure: lets the engine show the CSA the day's settlement before deciding
+    /// whether the trader defaults today (then [`PathContracts::suspend_swap`] before `step`
+    /// withholds it).
+    pub fn pending_settlement_to_spv_usd(&self, terms: &ContractTerms, m: &DayMarket) -> f64 {
+        let time = m.day.saturating_add(1);
+        let maturity = terms.maturity_day();
+        let period_end = time % terms.swap.period_days.max(1) == 0 || time == maturity;
+        if m.day >= maturity || !period_end || self.hedged.done {
+            return 0.0;
+        }
+        match self.settling_swap(terms) {
+            Some((swap, _)) => {
+                let mut accrual = self.accrual;
+                accrual.add(&terms.cluster.day(m), m, terms.swap.reference);
+                swap.legs(&accrual, terms.notional_factor(self.period_start))
+                    .net_to_spv_usd()
+            }
+            None => 0.0,
+        }
+    }
+
+    /// The swap that settles the calculation period starting at `period_start`, with its
+    /// counterparty (None: withheld or terminated).
+    fn settling_swap(&self, terms: &ContractTerms) -> Option<(SwapTerms, Counterparty)> {
+        if !terms.swap.settles() {
+            return None;
+        }
+        match (self.swap_state, self.replacement) {
+            (SwapState::Original, _) => Some((terms.swap, Counterparty::Original)),
+            (SwapState::Replaced, Some((swap, from))) if self.period_start >= from => {
+                Some((swap, Counterparty::Replacement))
+            }
+            _ => None,
         }
     }
 
@@ -669,9 +906,13 @@ impl PathContracts {
                 rec.swap_net_contractual_usd = net;
                 let year = ((t as usize) / 365).min(self.settlement_by_year_usd.len() - 1);
                 self.settlement_by_year_usd[year] += net;
-                if terms.swap.settles() && !self.hedged.done {
-                    self.hedged.settle_swap(terms, time, net);
-                    rec.swap_net_to_spv_usd = net;
+                if let (false, Some((swap, cp))) = (self.hedged.done, self.settling_swap(terms)) {
+                    let cash = match cp {
+                        Counterparty::Original => net,
+                        Counterparty::Replacement => swap.legs(&self.accrual, n_p).net_to_spv_usd(),
+                    };
+                    self.hedged.settle_swap(terms, cp, time, cash);
+                    rec.swap_net_to_spv_usd = cash;
                 }
                 self.accrual = PeriodAccrual::default();
                 self.period_start = time;
@@ -690,23 +931,25 @@ impl PathContracts {
                     rec.trailing_utilization = u;
                     rec.trailing_utilization_tested = true;
                 }
-                // The current period's accrued settlement (a receivable or a claim at default).
-                let accrued = if self.accrual.days > 0 && terms.swap.settles() {
-                    terms
-                        .swap
-                        .legs(&self.accrual, terms.notional_factor(self.period_start))
-                        .net_to_spv_usd()
-                } else {
-                    0.0
+                // The current period's accrued settlement (a receivable or a claim at default),
+                // with the counterparty that would settle it.
+                let accrued = match self.settling_swap(terms) {
+                    Some((swap, cp)) if self.accrual.days > 0 => Some((
+                        cp,
+                        swap.legs(&self.accrual, terms.notional_factor(self.period_start))
+                            .net_to_spv_usd(),
+                    )),
+                    _ => None,
                 };
                 if !self.hedged.done {
                     self.hedged.payment(terms, k, time, m, util, accrued);
                 }
                 if !self.unhedged.done {
-                    self.unhedged.payment(terms, k, time, m, util, 0.0);
+                    self.unhedged.payment(terms, k, time, m, util, None);
                 }
             }
         }
+        rec.swap_state = self.swap_state;
         rec.hedged = self.hedged.snapshot();
         rec.unhedged = self.unhedged.snapshot();
         rec
@@ -716,13 +959,13 @@ impl PathContracts {
     /// stopped before maturity), compute IRRs and present values.
     pub fn finish(self, terms: &ContractTerms, last: &DayMarket) -> PathOutcome {
         let end_time = self.next_day.max(last.day.saturating_add(1));
-        let (hedged, trader_pnl_pv_usd, trader_unpaid_claims_usd) =
-            self.hedged.outcome(terms, end_time, last);
-        let (unhedged, _, _) = self.unhedged.outcome(terms, end_time, last);
+        let (hedged, trader) = self.hedged.outcome(terms, end_time, last);
+        let (unhedged, _) = self.unhedged.outcome(terms, end_time, last);
         PathOutcome {
-            trader_pnl_pv_usd,
-            trader_pnl_usd: -hedged.swap_net_cash_usd,
-            trader_unpaid_claims_usd,
+            trader_pnl_pv_usd: trader.pv_usd,
+            trader_pnl_usd: trader.cash_usd,
+            trader_unpaid_claims_usd: trader.unpaid_usd,
+            trader_closeout_cash_to_spv_usd: self.trader_closeout_cash_to_spv_usd,
             hedged,
             unhedged,
             swap_pv_fixed_leg_per_usd: self.swap_pv_fixed_leg_per_usd,

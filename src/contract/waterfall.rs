@@ -10,8 +10,9 @@
 //!   lock-up, then DSRA (the payment-default test treats the three as one pool);
 //! - `debt_service`: interest, then principal; paid from operating cash, shortfall drawn from the
 //!   lock-up account, then the DSRA;
-//! - `swap_payment`: the SPV's swap payable to the trader, from operating cash only; any unpaid
-//!   rest carries forward;
+//! - `swap_payment`: the SPV's swap payables, from operating cash only: to the original trader
+//!   (or its estate after a default) and to a replacement trader, pro rata when cash is short;
+//!   any unpaid rest carries forward;
 //! - `dsra_top_up`: operating cash into the DSRA up to its target; a DSRA above target releases
 //!   the excess to operating cash;
 //! - `equity`: all operating cash to equity, together with any lock-up balance, unless a cash
@@ -37,16 +38,18 @@ pub enum Party {
     Suppliers = 4,
     /// The lender (interest, principal, recoveries).
     Lender = 5,
-    /// The swap counterparty.
+    /// The original swap counterparty (its estate after its default).
     Trader = 6,
     /// The operator's equity (initial funding, distributions).
     Equity = 7,
     /// Buyers of the liquidated collateral (source of liquidation proceeds).
     CollateralBuyers = 8,
+    /// The trader that continues the swap after the original trader's close-out.
+    ReplacementTrader = 9,
 }
 
 /// Number of [`Party`] values.
-pub const N_PARTIES: usize = 9;
+pub const N_PARTIES: usize = 10;
 
 /// The SPV's internal accounts.
 pub const ACCOUNTS: [Party; 3] = [Party::Operating, Party::LockUp, Party::Dsra];
@@ -183,8 +186,10 @@ pub struct PaymentDues {
     pub interest_usd: f64,
     /// Principal due.
     pub principal_usd: f64,
-    /// The SPV's swap payable to the trader (carried forward when unpaid).
+    /// The SPV's swap payable to the original trader (carried forward when unpaid).
     pub swap_payable_usd: f64,
+    /// The SPV's swap payable to a replacement trader (same rank; carried forward when unpaid).
+    pub replacement_swap_payable_usd: f64,
     /// DSRA target after this payment.
     pub dsra_target_usd: f64,
     /// A covenant cash trap is active: equity distributions go to the lock-up account.
@@ -204,7 +209,10 @@ pub struct WaterfallPaid {
     pub opex_usd: f64,
     pub interest_usd: f64,
     pub principal_usd: f64,
+    /// Swap payable paid to the original trader.
     pub swap_usd: f64,
+    /// Swap payable paid to a replacement trader.
+    pub replacement_swap_usd: f64,
     /// Operating cash moved into the DSRA.
     pub dsra_top_up_usd: f64,
     /// DSRA excess over target released to operating cash.
@@ -254,12 +262,22 @@ pub fn run_waterfall(
                 paid.dsra_draw_usd += drawn[2];
             }
             WaterfallStep::SwapPayment => {
-                paid.swap_usd += acc.transfer(
-                    ledger,
-                    Party::Operating,
-                    Party::Trader,
-                    dues.swap_payable_usd - paid.swap_usd,
-                );
+                let original = (dues.swap_payable_usd - paid.swap_usd).max(0.0);
+                let replacement =
+                    (dues.replacement_swap_payable_usd - paid.replacement_swap_usd).max(0.0);
+                let due = original + replacement;
+                if due > 0.0 {
+                    // Same rank: pro rata when operating cash is short.
+                    let share = acc.operating_usd.min(due) / due;
+                    paid.swap_usd +=
+                        acc.transfer(ledger, Party::Operating, Party::Trader, original * share);
+                    paid.replacement_swap_usd += acc.transfer(
+                        ledger,
+                        Party::Operating,
+                        Party::ReplacementTrader,
+                        replacement * share,
+                    );
+                }
             }
             WaterfallStep::DsraTopUp => {
                 let target = dues.dsra_target_usd.max(0.0);
