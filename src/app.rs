@@ -32,6 +32,30 @@ pub struct Simulated {
     pub par_pilot: Option<(f64, f64)>,
     /// Loan principal, dollars.
     pub principal_usd: f64,
+    /// The margin agreement's sizing (None when the swap has no modelled MTM).
+    pub margin: Option<MarginInfo>,
+}
+
+/// How the initial margin of a run was sized.
+#[derive(Debug, Clone)]
+pub struct MarginInfo {
+    pub im_usd: f64,
+    pub method: &'static str,
+    pub stress: Option<crate::csa::im::StressIm>,
+}
+
+impl MarginInfo {
+    fn of(ctx: &RunContext) -> Option<Self> {
+        ctx.margin.as_ref().map(|m| MarginInfo {
+            im_usd: m.im_usd,
+            method: match ctx.scenario.csa.initial_margin {
+                crate::scenario::InitialMargin::Fixed { .. } => "fixed",
+                crate::scenario::InitialMargin::Stress(_) => "stress",
+                crate::scenario::InitialMargin::Var { .. } => "var",
+            },
+            stress: m.stress,
+        })
+    }
 }
 
 /// Parse `KEY=VALUE` overrides.
@@ -90,13 +114,28 @@ pub fn simulate_run(
     obs: &dyn Observer,
 ) -> Result<Simulated, EngineError> {
     let (fixed, par_se) = resolve_fixed_price(s, settings, obs)?;
-    let ctx = RunContext::new(s, settings.seed, fixed, shocks_enabled)?;
+    simulate_with(s, settings, shocks_enabled, None, (fixed, par_se), obs)
+}
+
+/// Run the engine at a resolved fixed price `(price, par standard error)`, optionally with the
+/// initial margin fixed at `im_override_usd`.
+pub fn simulate_with(
+    s: &Scenario,
+    settings: &RunSettings,
+    shocks_enabled: Vec<bool>,
+    im_override_usd: Option<f64>,
+    (fixed, par_se): (f64, f64),
+    obs: &dyn Observer,
+) -> Result<Simulated, EngineError> {
+    let ctx =
+        RunContext::with_initial_margin(s, settings.seed, fixed, shocks_enabled, im_override_usd)?;
     let acc = simulate(&ctx, settings, obs)?;
     Ok(Simulated {
         acc,
         fixed_price_usd_per_gpu_hour: fixed,
         par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some((fixed, par_se)),
         principal_usd: ctx.terms.schedule().principal_usd,
+        margin: MarginInfo::of(&ctx),
     })
 }
 
@@ -138,6 +177,9 @@ pub fn build_summary(
     }
     extra.push(("swap", Value::Object(swap)));
     extra.push(("qacu", qacu_summary(s, &sim.acc)));
+    if let Some(m) = &sim.margin {
+        extra.push(("margin", margin_summary(m, &sim.acc)));
+    }
     summary::summary(
         &sim.acc,
         &id,
@@ -145,6 +187,47 @@ pub fn build_summary(
         sim.fixed_price_usd_per_gpu_hour,
         extra,
     )
+}
+
+/// The `margin` object of `summary.json`: calls, VM, the initial margin and its coverage.
+pub fn margin_summary(m: &MarginInfo, acc: &Accumulator) -> Value {
+    let ma = &acc.margin;
+    let (p, p_se) = {
+        let n = ma.any_call.n.max(1) as f64;
+        let p = ma.any_call.mean();
+        (p, (p * (1.0 - p) / n).sqrt())
+    };
+    let cov = ma.mpor_covered.mean();
+    let cov_se = (cov * (1.0 - cov) / ma.mpor_covered.n.max(1) as f64).sqrt();
+    let mut v = json!({
+        "initial_margin": summary::num(m.im_usd),
+        "im_method": m.method,
+        "p_any_call": summary::num(p),
+        "p_any_call_se": summary::num(p_se),
+        "calls_per_path_mean": summary::num(ma.calls.mean()),
+        "calls_per_path_se": summary::num(ma.calls.se()),
+        "call_size_p50": summary::num(ma.call_size.quantile(0.5)),
+        "call_size_p99": summary::num(ma.call_size.quantile(0.99)),
+        "call_size_p99_se": summary::num(ma.call_size.quantile_se(0.99)),
+        "peak_vm_p99": summary::num(ma.peak_vm.quantile(0.99)),
+        "peak_vm_p99_se": summary::num(ma.peak_vm.quantile_se(0.99)),
+        "im_coverage": summary::num(cov),
+        "im_coverage_se": summary::num(cov_se),
+        "mpor_loss_p99": summary::num(ma.mpor_loss.quantile(0.99)),
+        "mpor_windows": ma.mpor_covered.n,
+    });
+    if let (Some(st), Some(o)) = (&m.stress, v.as_object_mut()) {
+        o.insert(
+            "stress".into(),
+            json!({
+                "mtm_before_usd": summary::num(st.mtm_before_usd),
+                "settlements_usd": summary::num(st.settlements_usd),
+                "mtm_after_usd": summary::num(st.mtm_after_usd),
+                "loss_usd": summary::num(st.loss_usd),
+            }),
+        );
+    }
+    v
 }
 
 /// Quality-adjusted compute units (seed 000): QACU = raw GPU-hours × utilization × performance
@@ -489,6 +572,7 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Resul
             .par_pilot_bits
             .map(|(a, b)| (f64::from_bits(a), f64::from_bits(b))),
         principal_usd: ctx.terms.schedule().principal_usd,
+        margin: MarginInfo::of(&ctx),
     };
     let summary = build_summary(s, &settings, &sim, vec![]);
     let out_run = RunOutput {

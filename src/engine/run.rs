@@ -18,6 +18,9 @@ use crate::contract::{
 use crate::market::{DayFactors, MarketModel};
 use crate::metrics::accum::{Accumulator, Layout, LoanAcc, Series};
 use crate::metrics::{Moments, QuantileSketch};
+use super::margin::{MarginDay, MarginSetup, PathMargin};
+use crate::scenario::InitialMargin;
+use rand::Rng;
 use crate::scenario::{FixedPrice, Scenario};
 use crate::shocks::{Overlay, PathShocks};
 use rayon::prelude::*;
@@ -81,15 +84,32 @@ pub struct RunContext<'a> {
     /// `shocks_enabled[i] == false` switches scenario shock `i` off (layer attribution); its
     /// stream is left untouched, so the other shocks keep their draws.
     pub shocks_enabled: Vec<bool>,
+    /// The margin agreement (None when the swap has no modelled MTM: `two_leg`, `none`).
+    pub margin: Option<MarginSetup>,
 }
 
+/// Paths of the pilot that sizes a `var` initial margin (the run seed's first paths).
+pub const VAR_PILOT_PATHS: u64 = 2_000;
+
 impl<'a> RunContext<'a> {
-    /// Precompute the market model, the contract terms and the table layout.
+    /// Precompute the market model, the contract terms, the margin agreement (sizing the initial
+    /// margin, with a pilot for the `var` method) and the table layout.
     pub fn new(
         s: &'a Scenario,
         seed: u64,
         fixed_price_usd_per_gpu_hour: f64,
         shocks_enabled: Vec<bool>,
+    ) -> Result<Self, EngineError> {
+        Self::with_initial_margin(s, seed, fixed_price_usd_per_gpu_hour, shocks_enabled, None)
+    }
+
+    /// As [`RunContext::new`], with the initial margin fixed at `im_override_usd` when given.
+    pub fn with_initial_margin(
+        s: &'a Scenario,
+        seed: u64,
+        fixed_price_usd_per_gpu_hour: f64,
+        shocks_enabled: Vec<bool>,
+        im_override_usd: Option<f64>,
     ) -> Result<Self, EngineError> {
         let horizon = horizon_days(s);
         let market = MarketModel::new(s, horizon);
@@ -100,7 +120,16 @@ impl<'a> RunContext<'a> {
             s.simulation.report_interval_days,
             series_ranges(s, &market),
         );
-        Ok(Self {
+        let margin = MarginSetup::new(
+            s,
+            &market,
+            &terms,
+            fixed_price_usd_per_gpu_hour,
+            None,
+            im_override_usd,
+        )
+        .map_err(|e| EngineError::Model(e.to_string()))?;
+        let mut ctx = Self {
             scenario: s,
             market,
             terms,
@@ -108,7 +137,62 @@ impl<'a> RunContext<'a> {
             seed,
             fixed_price_usd_per_gpu_hour,
             shocks_enabled,
-        })
+            margin,
+        };
+        if im_override_usd.is_none() && matches!(s.csa.initial_margin, InitialMargin::Var { .. }) {
+            if ctx.margin.is_some() {
+                let mut losses = mpor_loss_pilot(&ctx)?;
+                losses.sort_by(f64::total_cmp);
+                ctx.margin = MarginSetup::new(
+                    s,
+                    &ctx.market,
+                    &ctx.terms,
+                    fixed_price_usd_per_gpu_hour,
+                    Some(&losses),
+                    None,
+                )
+                .map_err(|e| EngineError::Model(e.to_string()))?;
+            }
+        }
+        Ok(ctx)
+    }
+}
+
+/// MPOR losses of the VaR pilot: non-overlapping windows on the first [`VAR_PILOT_PATHS`] paths.
+fn mpor_loss_pilot(ctx: &RunContext) -> Result<Vec<f64>, EngineError> {
+    let settings = RunSettings {
+        paths: VAR_PILOT_PATHS,
+        seed: ctx.seed,
+        threads: None,
+        path_range: None,
+    };
+    let mpor = ctx.margin.as_ref().map_or(1, |m| m.mpor_days.max(1)) as usize;
+    for_paths(
+        &settings,
+        &crate::engine::NoopObserver,
+        "var pilot",
+        || (Scratch::new(ctx), Vec::new()),
+        |(sc, out), path| {
+            run_path(ctx, path, &mut sc.shocks, &mut sc.margin, |_| Ok(()))?;
+            if let Some(pm) = &sc.margin {
+                for_mpor_windows(&pm.values, &pm.settlements, mpor, |l| out.push(l));
+            }
+            Ok(())
+        },
+        |a, b| a.1.extend(b.1),
+    )
+    .map(|(_, v)| v)
+}
+
+/// Call `f` with the trader's loss over each non-overlapping margin-period-of-risk window
+/// `[t, t+m]`, t = 0, m, 2m, …: value(t) − value(t+m) − settlements to the trader on t+1..=t+m.
+fn for_mpor_windows(values: &[f64], settlements: &[f64], m: usize, mut f: impl FnMut(f64)) {
+    let n = values.len().min(settlements.len());
+    let mut t = 0;
+    while t + m < n {
+        let paid: f64 = settlements[t + 1..=t + m].iter().sum();
+        f(values[t] - values[t + m] - paid);
+        t += m;
     }
 }
 
@@ -191,6 +275,7 @@ pub fn series_ranges(s: &Scenario, m: &MarketModel) -> Vec<(f64, f64)> {
 struct Scratch {
     acc: Accumulator,
     shocks: PathShocks,
+    margin: Option<PathMargin>,
 }
 
 impl Scratch {
@@ -198,6 +283,7 @@ impl Scratch {
         Self {
             acc: Accumulator::new(ctx.layout.clone()),
             shocks: PathShocks::new(&ctx.scenario.shocks),
+            margin: ctx.margin.as_ref().map(PathMargin::new),
         }
     }
 }
@@ -395,6 +481,8 @@ fn record_loan(acc: &mut LoanAcc, o: &LoanOutcome, layout: &Layout) {
 pub struct PathDay {
     pub factors: DayFactors,
     pub record: DayRecord,
+    /// The margin agreement's day (None when there is none or it has stopped).
+    pub margin: Option<MarginDay>,
 }
 
 /// What a path produced besides its days.
@@ -413,6 +501,7 @@ fn run_path(
     ctx: &RunContext,
     path: u64,
     shocks: &mut PathShocks,
+    margin: &mut Option<PathMargin>,
     mut on_day: impl FnMut(&PathDay) -> Result<(), EngineError>,
 ) -> Result<PathEnd, EngineError> {
     let m = &ctx.market;
@@ -442,7 +531,13 @@ fn run_path(
     };
     let mut st = m.initial_state(&mut jrng, delay);
     let mut contracts = PathContracts::new(&ctx.terms);
+    if let (Some(setup), Some(pm)) = (&ctx.margin, margin.as_mut()) {
+        let mut trng = stream(seed, path, purpose::TRADER);
+        pm.reset(setup, trng.random::<f64>());
+    }
     let mut last = None;
+    let mut suspended = false;
+    let mut hedged_alive = true;
     for day in 0..horizon {
         let ov = overlay(day);
         if day > 0 {
@@ -451,12 +546,53 @@ fn run_path(
         }
         let f = m.observe(&st, &ov);
         let dm = day_market(&f);
+        // The margin agreement steps first: the contracts must know whether the trader pays.
+        let mut margin_day = None;
+        let mut close_out = None;
+        let mut suspend_after = false;
+        if let (Some(setup), Some(pm)) = (&ctx.margin, margin.as_mut()) {
+            let was_defaulted = pm.trader_defaulted();
+            let pending = contracts.pending_settlement_to_spv_usd(&ctx.terms, &dm);
+            if let Some((out, md)) = pm.step(
+                setup,
+                day,
+                &st,
+                f.index_price,
+                f.utilization,
+                pending,
+                suspended,
+                hedged_alive,
+            ) {
+                if !was_defaulted && pm.trader_defaulted() && !suspended {
+                    if out.settlement_paid {
+                        suspend_after = true;
+                    } else {
+                        contracts.suspend_swap();
+                        suspended = true;
+                    }
+                }
+                close_out = out.close_out;
+                margin_day = Some(md);
+            }
+        }
         let rec = contracts.step(&ctx.terms, &dm);
+        hedged_alive = !rec.hedged.defaulted;
+        if suspend_after {
+            contracts.suspend_swap();
+            suspended = true;
+        }
+        if let Some(c) = close_out {
+            contracts.close_out_swap(&ctx.terms, day, c.spv_cash_usd, c.replacement_fixed_price);
+        }
         on_day(&PathDay {
             factors: f,
             record: rec,
+            margin: margin_day,
         })?;
         last = Some(dm);
+    }
+    if let (Some(setup), Some(pm)) = (&ctx.margin, margin.as_mut()) {
+        pm.finalize(setup, horizon.min(setup.end_day));
     }
     let Some(last) = last else {
         return Err(EngineError::Model("the horizon has no days".into()));
@@ -488,8 +624,9 @@ fn run_path(
 /// factors and contract record, and the path's outcome. Allocates O(horizon).
 pub fn trace_path(ctx: &RunContext, path: u64) -> Result<(Vec<PathDay>, PathEnd), EngineError> {
     let mut shocks = PathShocks::new(&ctx.scenario.shocks);
+    let mut margin = ctx.margin.as_ref().map(PathMargin::new);
     let mut days = Vec::with_capacity(ctx.layout.horizon_days as usize);
-    let end = run_path(ctx, path, &mut shocks, |d| {
+    let end = run_path(ctx, path, &mut shocks, &mut margin, |d| {
         days.push(*d);
         Ok(())
     })?;
@@ -507,9 +644,14 @@ fn simulate_path(
     let (mut next_row, mut next_year) = (0usize, 0usize);
     let mut swap_since_row = 0.0;
     let mut last_dscr: Option<f64> = None;
-    let end = run_path(ctx, path, &mut scratch.shocks, |pd| {
+    let end = run_path(ctx, path, &mut scratch.shocks, &mut scratch.margin, |pd| {
         let (f, rec) = (&pd.factors, &pd.record);
         let day = f.day;
+        if let Some(md) = &pd.margin {
+            if md.call_usd > 0.0 {
+                acc.margin.call_size.add(md.call_usd);
+            }
+        }
         swap_since_row += rec.swap_net_to_spv_usd;
         if rec.is_payment_day && !rec.hedged.defaulted {
             last_dscr = Some(rec.hedged.dscr);
@@ -529,6 +671,10 @@ fn simulate_path(
             series[Series::Cash as usize].add(next_row, rec.hedged.cash_usd);
             series[Series::Dsra as usize].add(next_row, rec.hedged.dsra_usd);
             series[Series::Collateral as usize].add(next_row, rec.collateral_value_usd);
+            if let Some(md) = &pd.margin {
+                series[Series::MarginBalance as usize].add(next_row, md.vm_usd);
+                series[Series::Exposure as usize].add(next_row, md.exposure_usd);
+            }
             acc.swap_net_row[next_row].add(swap_since_row);
             swap_since_row = 0.0;
             next_row += 1;
@@ -560,6 +706,20 @@ fn simulate_path(
     acc.hours_sold.add(out.hours_sold);
     acc.capacity_hours.add(out.capacity_hours);
     acc.jumps.add(end.jumps as f64);
+    if let (Some(setup), Some(pm)) = (&ctx.margin, &scratch.margin) {
+        let sm = &pm.csa.summary;
+        let ma = &mut acc.margin;
+        ma.any_call.add(if sm.calls > 0 { 1.0 } else { 0.0 });
+        ma.calls.add(sm.calls as f64);
+        ma.peak_vm.add(sm.peak_vm_posted_by_trader_usd);
+        ma.trader_default.add(if sm.defaulted { 1.0 } else { 0.0 });
+        ma.liquidity_need.add(sm.liquidity_need_peak_usd);
+        let im = setup.im_usd + ctx.scenario.csa.independent_amount_usd;
+        for_mpor_windows(&pm.values, &pm.settlements, setup.mpor_days.max(1) as usize, |l| {
+            ma.mpor_loss.add(l);
+            ma.mpor_covered.add(if l <= im { 1.0 } else { 0.0 });
+        });
+    }
     acc.paths += 1;
     Ok(PathStats {
         hedged_default: out.hedged.defaulted,
