@@ -563,7 +563,16 @@ impl SwapMtm {
         if day >= self.end_day {
             return MtmLegs::default();
         }
-        let mut legs = MtmLegs::default();
+        let mut legs = self.running_legs(day, z, w, acc);
+        for e in self.future_row(day) {
+            legs.add(self.entry_value(e, z, w));
+        }
+        legs
+    }
+
+    /// The part of [`SwapMtm::legs`] from the period under way on `day` (zero when it settles at
+    /// the end of `day`); `day < end_day`.
+    pub(crate) fn running_legs(&self, day: u32, z: f64, w: f64, acc: &PeriodAccrual) -> MtmLegs {
         let p = self.period_of(day);
         let cur = self.periods[p as usize];
         if cur.last > day {
@@ -575,13 +584,55 @@ impl SwapMtm {
                     ..PeriodAccrual::default()
                 }
             };
-            legs.add(self.period_direct(day, day + 1, &cur, &a, z, w));
+            self.period_direct(day, day + 1, &cur, &a, z, w)
+        } else {
+            MtmLegs::default()
         }
-        let row = &self.entries[self.row_offset[day as usize]..self.row_offset[day as usize + 1]];
-        for e in row {
-            legs.add(self.entry_value(e, z, w));
+    }
+
+    /// The tabulated entries of the periods that start after `day` (`day < end_day`).
+    #[inline]
+    fn future_row(&self, day: u32) -> &[Entry] {
+        &self.entries[self.row_offset[day as usize]..self.row_offset[day as usize + 1]]
+    }
+
+    /// Σ DF·K over the periods that start after `day` (state-independent), GPU-hours.
+    pub(crate) fn future_fixed_gpu_hours(&self, day: u32) -> f64 {
+        self.future_row(day).iter().map(|e| e.fixed_gpu_hours).sum()
+    }
+
+    /// Whether any period starts after `day`.
+    pub(crate) fn has_future_periods(&self, day: u32) -> bool {
+        !self.future_row(day).is_empty()
+    }
+
+    /// The variable leg of the periods that start after `day`, on the grid `zs` × `ws`, added to
+    /// `out` (row-major, `out[i·ws.len() + j]` at (zs[i], ws[j])). Each period's term is
+    /// separable, base·e^(z·a^τ)·E[min(u, k) | w], so the grid costs one `exp` per (period, z)
+    /// and one utilization expectation per (period, w); each term equals `entry_value`'s.
+    pub(crate) fn add_future_variable_grid(
+        &self,
+        day: u32,
+        zs: &[f64],
+        ws: &[f64],
+        out: &mut [f64],
+    ) {
+        let nw = ws.len();
+        let mut ez = vec![0.0; zs.len()];
+        let mut eu = vec![0.0; nw];
+        for e in self.future_row(day) {
+            for (x, &z) in ez.iter_mut().zip(zs) {
+                *x = e.price_base_usd * (z * e.a_price).exp();
+            }
+            for (u, &w) in eu.iter_mut().zip(ws) {
+                *u = self.entry_util_factor(e, w);
+            }
+            for (row, &x) in out.chunks_exact_mut(nw).zip(&ez) {
+                for (o, &u) in row.iter_mut().zip(&eu) {
+                    *o += x * u;
+                }
+            }
         }
-        legs
     }
 
     /// Both legs at inception, before day 0 is observed, given the day-0 state (z, w): every
@@ -597,15 +648,20 @@ impl SwapMtm {
 
     #[inline]
     fn entry_value(&self, e: &Entry, z: f64, w: f64) -> MtmLegs {
+        MtmLegs {
+            variable_usd: e.price_base_usd * (z * e.a_price).exp() * self.entry_util_factor(e, w),
+            fixed_gpu_hours: e.fixed_gpu_hours,
+        }
+    }
+
+    /// The tilted E[min(u, k)] of a future period given W = `w`.
+    #[inline]
+    fn entry_util_factor(&self, e: &Entry, w: f64) -> f64 {
         let delta = w * e.a_util;
-        let eu = if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
+        if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
             e.taylor[0] + delta * (e.taylor[1] + delta * (e.taylor[2] + delta * e.taylor[3]))
         } else {
             self.expect_min_at_lag(e.mean_util + delta, e.tau as usize, e.strike)
-        };
-        MtmLegs {
-            variable_usd: e.price_base_usd * (z * e.a_price).exp() * eu,
-            fixed_gpu_hours: e.fixed_gpu_hours,
         }
     }
 
