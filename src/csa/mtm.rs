@@ -254,6 +254,9 @@ pub struct SwapMtm {
     /// exp(−sd_u(τ)·xᵢ) for every lag τ and Gauss–Hermite node xᵢ (row-major by τ), so a
     /// quadrature costs one `exp`: logistic(m + sd·xᵢ) = 1 / (1 + e^(−m)·exp(−sd·xᵢ)).
     node_exp: Vec<f64>,
+    /// Gauss–Hermite nodes skipped at each end by the fused running-period quadrature: an even
+    /// count whose total weight is below 1e-13 (the payoff is bounded by 1).
+    tail_nodes: usize,
     /// Row t holds the entries of the periods that start after day t.
     row_offset: Vec<usize>,
     entries: Vec<Entry>,
@@ -384,6 +387,12 @@ impl SwapMtm {
         let discount_by_lag: Vec<f64> = (0..=end)
             .map(|d| (-discount_per_day * d as f64).exp())
             .collect();
+        let mut tail_nodes = 0;
+        while tail_nodes + 2 < GH_NODES / 2
+            && gh.weights[..tail_nodes + 2].iter().sum::<f64>() < 1e-13
+        {
+            tail_nodes += 2;
+        }
         let mut mtm = Self {
             fixed_price_usd_per_gpu_hour: fp,
             period_days: terms.period_days,
@@ -405,6 +414,7 @@ impl SwapMtm {
             row_offset: Vec::with_capacity(n + 1),
             entries: Vec::new(),
             node_exp,
+            tail_nodes,
             gh,
         };
         mtm.build_rows();
@@ -692,7 +702,7 @@ impl SwapMtm {
     }
 
     /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure),
-    /// in one pass over the nodes with one `exp` (four independent partial sums, so the loop
+    /// in one pass over the nodes of non-negligible weight with one `exp` (four independent partial sums, so the loop
     /// vectorizes).
     #[inline]
     fn expect_min_pair_at_lag(&self, m: f64, tau: usize, k: f64) -> (f64, f64) {
@@ -701,9 +711,12 @@ impl SwapMtm {
         }
         let em = (-m).exp();
         let em_tilt = em * self.exp_neg_cov[tau];
-        let row = &self.node_exp[tau * GH_NODES..(tau + 1) * GH_NODES];
+        let c = self.tail_nodes;
+        let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
+        let weights = &self.gh.weights[c..GH_NODES - c];
         let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
-        for (e4, w4) in row.chunks_exact(4).zip(self.gh.weights.chunks_exact(4)) {
+        // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
+        for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
             for l in 0..4 {
                 plain[l] += w4[l] * (1.0 / (1.0 + em * e4[l])).min(k);
                 tilt[l] += w4[l] * (1.0 / (1.0 + em_tilt * e4[l])).min(k);
