@@ -717,10 +717,12 @@ impl SwapMtm {
         let weights = &self.gh.weights[c..GH_NODES - c];
         let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
         // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
+        // min(1/(1 + x), k) = 1/(1 + max(x, q)) with k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
+        let q = 1.0 / k - 1.0;
         for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
             for l in 0..4 {
-                plain[l] += w4[l] * (1.0 / (1.0 + em * e4[l])).min(k);
-                tilt[l] += w4[l] * (1.0 / (1.0 + em_tilt * e4[l])).min(k);
+                plain[l] += w4[l] / (1.0 + (em * e4[l]).max(q));
+                tilt[l] += w4[l] / (1.0 + (em_tilt * e4[l]).max(q));
             }
         }
         (
