@@ -7,3 +7,4 @@
 pub mod agreement;
 pub mod im;
 pub mod mtm;
+pub mod surface;

@@ -243,6 +243,10 @@ pub struct SwapMtm {
     a_util: Vec<f64>,
     var_util: Vec<f64>,
     cov: Vec<f64>,
+    /// e^(−cov) per lag: the tilted quadrature's e^(−m) from the plain one's without an `exp`.
+    exp_neg_cov: Vec<f64>,
+    /// Discount factor per lag in days (0..=end_day).
+    discount_by_lag: Vec<f64>,
     // Per day (0..end_day).
     ln_theta: Vec<f64>,
     lag_acc: Vec<f64>,
@@ -250,6 +254,10 @@ pub struct SwapMtm {
     /// exp(−sd_u(τ)·xᵢ) for every lag τ and Gauss–Hermite node xᵢ (row-major by τ), so a
     /// quadrature costs one `exp`: logistic(m + sd·xᵢ) = 1 / (1 + e^(−m)·exp(−sd·xᵢ)).
     node_exp: Vec<f64>,
+    /// Gauss–Hermite nodes skipped at each end by the fused running-period quadrature: an even
+    /// count whose total weight is below 1e-10 (the payoff is bounded by 1, so the error is below
+    /// 2e-10 of the period's capacity value).
+    tail_nodes: usize,
     /// Row t holds the entries of the periods that start after day t.
     row_offset: Vec<usize>,
     entries: Vec<Entry>,
@@ -375,11 +383,22 @@ impl SwapMtm {
                 gh.nodes.iter().map(move |x| (-sd * x).exp())
             })
             .collect();
+        let exp_neg_cov: Vec<f64> = cov.iter().map(|c| (-c).exp()).collect();
+        let discount_per_day = terms.discount_rate / DAYS_PER_YEAR;
+        let discount_by_lag: Vec<f64> = (0..=end)
+            .map(|d| (-discount_per_day * d as f64).exp())
+            .collect();
+        let mut tail_nodes = 0;
+        while tail_nodes + 2 < GH_NODES / 2
+            && gh.weights[..tail_nodes + 2].iter().sum::<f64>() < 1e-10
+        {
+            tail_nodes += 2;
+        }
         let mut mtm = Self {
             fixed_price_usd_per_gpu_hour: fp,
             period_days: terms.period_days,
             end_day: end,
-            discount_per_day: terms.discount_rate / DAYS_PER_YEAR,
+            discount_per_day,
             periods,
             cap_prefix,
             a_price,
@@ -388,12 +407,15 @@ impl SwapMtm {
             a_util,
             var_util,
             cov,
+            exp_neg_cov,
+            discount_by_lag,
             ln_theta,
             lag_acc,
             target_logit,
             row_offset: Vec::with_capacity(n + 1),
             entries: Vec::new(),
             node_exp,
+            tail_nodes,
             gh,
         };
         mtm.build_rows();
@@ -563,7 +585,16 @@ impl SwapMtm {
         if day >= self.end_day {
             return MtmLegs::default();
         }
-        let mut legs = MtmLegs::default();
+        let mut legs = self.running_legs(day, z, w, acc);
+        for e in self.future_row(day) {
+            legs.add(self.entry_value(e, z, w));
+        }
+        legs
+    }
+
+    /// The part of [`SwapMtm::legs`] from the period under way on `day` (zero when it settles at
+    /// the end of `day`); `day < end_day`.
+    pub(crate) fn running_legs(&self, day: u32, z: f64, w: f64, acc: &PeriodAccrual) -> MtmLegs {
         let p = self.period_of(day);
         let cur = self.periods[p as usize];
         if cur.last > day {
@@ -575,13 +606,55 @@ impl SwapMtm {
                     ..PeriodAccrual::default()
                 }
             };
-            legs.add(self.period_direct(day, day + 1, &cur, &a, z, w));
+            self.period_direct(day, day + 1, &cur, &a, z, w)
+        } else {
+            MtmLegs::default()
         }
-        let row = &self.entries[self.row_offset[day as usize]..self.row_offset[day as usize + 1]];
-        for e in row {
-            legs.add(self.entry_value(e, z, w));
+    }
+
+    /// The tabulated entries of the periods that start after `day` (`day < end_day`).
+    #[inline]
+    fn future_row(&self, day: u32) -> &[Entry] {
+        &self.entries[self.row_offset[day as usize]..self.row_offset[day as usize + 1]]
+    }
+
+    /// Σ DF·K over the periods that start after `day` (state-independent), GPU-hours.
+    pub(crate) fn future_fixed_gpu_hours(&self, day: u32) -> f64 {
+        self.future_row(day).iter().map(|e| e.fixed_gpu_hours).sum()
+    }
+
+    /// Whether any period starts after `day`.
+    pub(crate) fn has_future_periods(&self, day: u32) -> bool {
+        !self.future_row(day).is_empty()
+    }
+
+    /// The variable leg of the periods that start after `day`, on the grid `zs` × `ws`, added to
+    /// `out` (row-major, `out[i·ws.len() + j]` at (zs[i], ws[j])). Each period's term is
+    /// separable, base·e^(z·a^τ)·E[min(u, k) | w], so the grid costs one `exp` per (period, z)
+    /// and one utilization expectation per (period, w); each term equals `entry_value`'s.
+    pub(crate) fn add_future_variable_grid(
+        &self,
+        day: u32,
+        zs: &[f64],
+        ws: &[f64],
+        out: &mut [f64],
+    ) {
+        let nw = ws.len();
+        let mut ez = vec![0.0; zs.len()];
+        let mut eu = vec![0.0; nw];
+        for e in self.future_row(day) {
+            for (x, &z) in ez.iter_mut().zip(zs) {
+                *x = e.price_base_usd * (z * e.a_price).exp();
+            }
+            for (u, &w) in eu.iter_mut().zip(ws) {
+                *u = self.entry_util_factor(e, w);
+            }
+            for (row, &x) in out.chunks_exact_mut(nw).zip(&ez) {
+                for (o, &u) in row.iter_mut().zip(&eu) {
+                    *o += x * u;
+                }
+            }
         }
-        legs
     }
 
     /// Both legs at inception, before day 0 is observed, given the day-0 state (z, w): every
@@ -597,15 +670,20 @@ impl SwapMtm {
 
     #[inline]
     fn entry_value(&self, e: &Entry, z: f64, w: f64) -> MtmLegs {
+        MtmLegs {
+            variable_usd: e.price_base_usd * (z * e.a_price).exp() * self.entry_util_factor(e, w),
+            fixed_gpu_hours: e.fixed_gpu_hours,
+        }
+    }
+
+    /// The tilted E[min(u, k)] of a future period given W = `w`.
+    #[inline]
+    fn entry_util_factor(&self, e: &Entry, w: f64) -> f64 {
         let delta = w * e.a_util;
-        let eu = if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
+        if e.sd_util > 0.0 && delta.abs() <= TAYLOR_RATIO * e.sd_util {
             e.taylor[0] + delta * (e.taylor[1] + delta * (e.taylor[2] + delta * e.taylor[3]))
         } else {
             self.expect_min_at_lag(e.mean_util + delta, e.tau as usize, e.strike)
-        };
-        MtmLegs {
-            variable_usd: e.price_base_usd * (z * e.a_price).exp() * eu,
-            fixed_gpu_hours: e.fixed_gpu_hours,
         }
     }
 
@@ -624,6 +702,35 @@ impl SwapMtm {
         acc
     }
 
+    /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure),
+    /// in one pass over the nodes of non-negligible weight with one `exp` (four independent partial sums, so the loop
+    /// vectorizes).
+    #[inline]
+    fn expect_min_pair_at_lag(&self, m: f64, tau: usize, k: f64) -> (f64, f64) {
+        if k <= 0.0 {
+            return (k, k);
+        }
+        let em = (-m).exp();
+        let em_tilt = em * self.exp_neg_cov[tau];
+        let c = self.tail_nodes;
+        let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
+        let weights = &self.gh.weights[c..GH_NODES - c];
+        let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
+        // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
+        // min(1/(1 + x), k) = 1/(1 + max(x, q)) with k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
+        let q = 1.0 / k - 1.0;
+        for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
+            for l in 0..4 {
+                plain[l] += w4[l] / (1.0 + (em * e4[l]).max(q));
+                tilt[l] += w4[l] / (1.0 + (em_tilt * e4[l]).max(q));
+            }
+        }
+        (
+            (plain[0] + plain[1]) + (plain[2] + plain[3]),
+            (tilt[0] + tilt[1]) + (tilt[2] + tilt[3]),
+        )
+    }
+
     /// One period valued directly from the state on day t: days f..=p.last are still unobserved,
     /// `acc` holds the observed ones.
     fn period_direct(
@@ -635,7 +742,7 @@ impl SwapMtm {
         z: f64,
         w: f64,
     ) -> MtmLegs {
-        let (_, _, df) = self.timing(t, p.last, p.last);
+        let df = self.discount_by_lag[(p.last - t) as usize];
         let fixed_gpu_hours = df * p.strike_hours;
         if p.capacity_hours <= 0.0 {
             return MtmLegs {
@@ -649,16 +756,12 @@ impl SwapMtm {
         let variable = if cf <= 0.0 {
             ap / p.capacity_hours * ah.min(k)
         } else {
-            let (s, tau, _) = self.timing(t, f, p.last);
+            let s = ((f + p.last) / 2) as usize;
+            let tau = s - t as usize;
             let e_price = (self.log_price_base(t as usize, s, tau) + z * self.a_price[tau]).exp();
             let m = self.target_logit[s] + w * self.a_util[tau];
             let k_rest = (k - ah) / cf;
-            let e_plain = if ap != 0.0 {
-                self.expect_min_at_lag(m, tau, k_rest)
-            } else {
-                0.0
-            };
-            let e_tilt = self.expect_min_at_lag(m + self.cov[tau], tau, k_rest);
+            let (e_plain, e_tilt) = self.expect_min_pair_at_lag(m, tau, k_rest);
             (ap / p.capacity_hours) * (ah + cf * e_plain)
                 + (cf / p.capacity_hours) * e_price * (ah + cf * e_tilt)
         };
@@ -755,6 +858,42 @@ mod tests {
                 let err = (taylor - fine(m + delta, sd, k)).abs();
                 assert!(err < 2e-3, "m {m} sd {sd} δ {delta}: err {err}");
             }
+        }
+    }
+
+    #[test]
+    fn fused_pair_matches_two_full_quadratures() {
+        let s = crate::scenario::load_embedded_base(&[])
+            .map(|l| l.scenario)
+            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
+        let m = MarketModel::new(&s, 400);
+        let end = 300;
+        let terms = SwapTermsForMtm {
+            fixed_price_usd_per_gpu_hour: 1.9,
+            strike_utilization: 0.65,
+            period_days: 7,
+            notional_factor_by_day: vec![1.0; end],
+            capacity_hours_by_day: vec![12_000.0; end],
+            discount_rate: 0.045,
+            end_day: end as u32,
+        };
+        let mtm = SwapMtm::new(&m, &terms).unwrap_or_else(|e| panic!("{e}"));
+        let skipped: f64 = mtm.gh.weights[..mtm.tail_nodes].iter().sum();
+        println!("tail nodes skipped per side: {}", mtm.tail_nodes);
+        assert!(mtm.tail_nodes % 2 == 0 && skipped < 1e-10);
+        for &(mean, tau, k) in &[
+            (1.1, 1, 0.65),
+            (0.2, 3, 0.4),
+            (2.5, 30, 0.9),
+            (-1.0, 0, 0.65),
+        ] {
+            let (plain, tilt) = mtm.expect_min_pair_at_lag(mean, tau, k);
+            let p = mtm.expect_min_at_lag(mean, tau, k);
+            let t = mtm.expect_min_at_lag(mean + mtm.cov[tau], tau, k);
+            assert!(
+                (plain - p).abs() < 1e-9 && (tilt - t).abs() < 1e-9,
+                "{mean} {tau} {k}"
+            );
         }
     }
 }
