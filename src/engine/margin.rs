@@ -15,6 +15,7 @@ use crate::contract::ContractTerms;
 use crate::csa::agreement::{CsaAgreement, CsaDayInput, CsaDayOutcome, CsaPath, TraderStatus};
 use crate::csa::im::{initial_margin_usd, stress_im, StressIm};
 use crate::csa::mtm::{MtmLegs, PeriodAccrual, SwapMtm, SwapTermsForMtm};
+use crate::csa::surface::MtmSurface;
 use crate::market::{FactorState, MarketModel};
 use crate::scenario::{InitialMargin, Scenario, SwapVariant};
 
@@ -22,6 +23,8 @@ use crate::scenario::{InitialMargin, Scenario, SwapVariant};
 #[derive(Debug)]
 pub struct MarginSetup {
     pub mtm: SwapMtm,
+    /// Interpolated MTM of the future periods (the fast path; exact outside its grid).
+    pub surface: MtmSurface,
     pub agreement: CsaAgreement,
     /// Initial margin posted at inception (before any downgrade multiplier), dollars.
     pub im_usd: f64,
@@ -100,7 +103,9 @@ impl MarginSetup {
         };
         let theta0 = m.curve.ln_theta.first().copied().unwrap_or(0.0).exp();
         let agreement = CsaAgreement::new(&s.csa, &s.trader, im_usd, theta0)?;
+        let surface = MtmSurface::new(&mtm, m);
         Ok(Some(Self {
+            surface,
             end_day: mtm.end_day(),
             mtm,
             agreement,
@@ -114,7 +119,7 @@ impl MarginSetup {
     /// The remaining swap's legs at the end of `day` in state `st`.
     #[inline]
     pub fn legs(&self, day: u32, st: &FactorState, acc: &PeriodAccrual) -> MtmLegs {
-        self.mtm.legs(day, st.z, st.w, acc)
+        self.surface.legs(&self.mtm, day, st.z, st.w, acc)
     }
 }
 
@@ -190,9 +195,10 @@ impl PathMargin {
             .accrue(&mut self.accrual, day, index_price, utilization);
         let to_trader = if swap_suspended {
             if setup.mtm.settlement_day(self.accrual.period) == Some(day) {
-                setup
-                    .mtm
-                    .period_settlement_to_trader_usd(&self.accrual, setup.fixed_price_usd_per_gpu_hour)
+                setup.mtm.period_settlement_to_trader_usd(
+                    &self.accrual,
+                    setup.fixed_price_usd_per_gpu_hour,
+                )
             } else {
                 0.0
             }

@@ -10,6 +10,7 @@
 //! waterfall) → the row statistics. At the end of the path its outcome goes into the
 //! accumulator. Must not: do I/O or print (progress goes through [`Observer`]).
 
+use super::margin::{MarginDay, MarginSetup, PathMargin};
 use super::observer::Observer;
 use super::streams::{purpose, stream};
 use crate::contract::{
@@ -18,11 +19,10 @@ use crate::contract::{
 use crate::market::{DayFactors, MarketModel};
 use crate::metrics::accum::{Accumulator, Layout, LoanAcc, Series};
 use crate::metrics::{Moments, QuantileSketch};
-use super::margin::{MarginDay, MarginSetup, PathMargin};
 use crate::scenario::InitialMargin;
-use rand::Rng;
 use crate::scenario::{FixedPrice, Scenario};
 use crate::shocks::{Overlay, PathShocks};
+use rand::Rng;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -715,10 +715,15 @@ fn simulate_path(
         ma.trader_default.add(if sm.defaulted { 1.0 } else { 0.0 });
         ma.liquidity_need.add(sm.liquidity_need_peak_usd);
         let im = setup.im_usd + ctx.scenario.csa.independent_amount_usd;
-        for_mpor_windows(&pm.values, &pm.settlements, setup.mpor_days.max(1) as usize, |l| {
-            ma.mpor_loss.add(l);
-            ma.mpor_covered.add(if l <= im { 1.0 } else { 0.0 });
-        });
+        for_mpor_windows(
+            &pm.values,
+            &pm.settlements,
+            setup.mpor_days.max(1) as usize,
+            |l| {
+                ma.mpor_loss.add(l);
+                ma.mpor_covered.add(if l <= im { 1.0 } else { 0.0 });
+            },
+        );
     }
     acc.paths += 1;
     Ok(PathStats {
