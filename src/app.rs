@@ -624,9 +624,10 @@ pub struct SweepAxis {
 }
 
 /// Split `--set` into sweep axes (`START:STOP:STEP` or `a,b,c`) and fixed overrides.
-pub fn sweep_axes(
-    sets: &[(String, String)],
-) -> Result<(Vec<SweepAxis>, Vec<(String, String)>), CliError> {
+/// `--set` overrides as (dotted key, value).
+pub type Overrides = Vec<(String, String)>;
+
+pub fn sweep_axes(sets: &[(String, String)]) -> Result<(Vec<SweepAxis>, Overrides), CliError> {
     let mut axes = Vec::new();
     let mut fixed = Vec::new();
     for (k, v) in sets {

@@ -125,7 +125,7 @@ fn worst_error(
             "({day}, {z}, {w}) outside the grid"
         );
         let exact = mtm.legs(day, z, w, &acc);
-        let fast = surface.legs(&mtm, day, z, w, &acc);
+        let fast = surface.legs(mtm, day, z, w, &acc);
         assert!(fast.variable_usd.is_finite() && fast.fixed_gpu_hours.is_finite());
         let scale = remaining_fixed_leg_usd(terms, day);
         assert!(scale > 0.0);

@@ -139,20 +139,21 @@ impl<'a> RunContext<'a> {
             shocks_enabled,
             margin,
         };
-        if im_override_usd.is_none() && matches!(s.csa.initial_margin, InitialMargin::Var { .. }) {
-            if ctx.margin.is_some() {
-                let mut losses = mpor_loss_pilot(&ctx)?;
-                losses.sort_by(f64::total_cmp);
-                ctx.margin = MarginSetup::new(
-                    s,
-                    &ctx.market,
-                    &ctx.terms,
-                    fixed_price_usd_per_gpu_hour,
-                    Some(&losses),
-                    None,
-                )
-                .map_err(|e| EngineError::Model(e.to_string()))?;
-            }
+        if im_override_usd.is_none()
+            && matches!(s.csa.initial_margin, InitialMargin::Var { .. })
+            && ctx.margin.is_some()
+        {
+            let mut losses = mpor_loss_pilot(&ctx)?;
+            losses.sort_by(f64::total_cmp);
+            ctx.margin = MarginSetup::new(
+                s,
+                &ctx.market,
+                &ctx.terms,
+                fixed_price_usd_per_gpu_hour,
+                Some(&losses),
+                None,
+            )
+            .map_err(|e| EngineError::Model(e.to_string()))?;
         }
         Ok(ctx)
     }

@@ -6,6 +6,7 @@
 //! * **reversion level**: dX = κ(ln θ(t) − X) dt + σ dW, i.e. dZ = (−κZ − g(t)) dt + σ dW with
 //!   g = d ln θ / dt; the exact daily step adds −g·(1 − e^(−κΔ))/κ, so with a falling curve X
 //!   settles |g|/κ above ln θ.
+//!
 //! Must not: draw random numbers.
 
 use super::ou::ExactOu;

@@ -368,8 +368,7 @@ pub fn merge_sources(
     let mut files: Vec<PathBuf> = own_path.map(Path::to_path_buf).into_iter().collect();
     let mut chain: Vec<PathBuf> = own_path.map(canonical).into_iter().collect();
     let mut dir = base_dir.map(Path::to_path_buf);
-    loop {
-        let Some(layer) = layers.last() else { break };
+    while let Some(layer) = layers.last() {
         let target = match layer.table.get("extends") {
             None => break,
             Some(toml::Value::String(s)) => s.clone(),
