@@ -266,3 +266,42 @@ fn every_library_scenario_validates() {
     }
     assert!(n >= 7, "only {n} library scenarios");
 }
+
+#[test]
+fn margin_sizing_table_has_every_method() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("m");
+    let r = tenancy()
+        .args(["margin", "--quiet", "--paths", "200", "--seed", "3"])
+        .args(["--stress", "price=-0.4,utilization=0.3,days=20", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&r.get_output().stdout).to_string();
+    assert!(text.contains("stress: price -40 %"), "{text}");
+    let s: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let methods = s["margin_sizing"]["methods"].as_array().unwrap();
+    assert_eq!(methods.len(), 5);
+    for m in methods {
+        for k in [
+            "initial_margin_usd",
+            "im_coverage",
+            "trader_pd",
+            "hedged_pd",
+        ] {
+            assert!(m[k].is_number(), "{k} in {m}");
+        }
+    }
+    assert!(out.join("margin_sizing.parquet").is_file());
+    tenancy()
+        .args([
+            "margin",
+            "--paths",
+            "10",
+            "--stress",
+            "price=-2,utilization=0.2,days=30",
+        ])
+        .assert()
+        .code(2);
+}

@@ -197,3 +197,71 @@ fn qacu_with_derived_factors_is_hours_sold_times_the_fixed_factors() {
     let q2 = tenancy::app::qacu_summary(&s2, &a);
     assert_eq!(q2["utilization_factor"].as_f64().unwrap(), 0.5);
 }
+
+fn margin_run(s: &Scenario, im: Option<f64>) -> tenancy::app::Simulated {
+    tenancy::app::simulate_with(
+        s,
+        &settings(600),
+        vec![true; s.shocks.len()],
+        im,
+        (1.9, 0.0),
+        &NoopObserver,
+    )
+    .expect("run")
+}
+
+#[test]
+fn more_initial_margin_never_lowers_coverage() {
+    let s = base_with(&[]);
+    let cov: Vec<f64> = [0.0, 1e5, 3e5, 1e6]
+        .iter()
+        .map(|&im| margin_run(&s, Some(im)).acc.margin.mpor_covered.mean())
+        .collect();
+    assert!(cov.windows(2).all(|w| w[1] >= w[0]), "{cov:?}");
+    assert!(cov[3] > cov[0]);
+}
+
+#[test]
+fn stronger_wrong_way_risk_never_lowers_the_trader_pd() {
+    let pd = |ww: &str| {
+        let s = base_with(&[
+            ("trader.wrong_way_sensitivity", ww),
+            ("trader.default_intensity_per_year", "0.05"),
+        ]);
+        margin_run(&s, None).acc.margin.trader_default.mean()
+    };
+    let (a, b, c) = (pd("0"), pd("2"), pd("6"));
+    assert!(a <= b && b <= c, "{a} {b} {c}");
+    assert!(c > a);
+}
+
+#[test]
+fn a_trader_with_unlimited_liquidity_never_defaults_on_a_call() {
+    let s = base_with(&[
+        ("trader.cash_usd", "1e15"),
+        ("trader.default_intensity_per_year", "0"),
+    ]);
+    let r = margin_run(&s, None);
+    assert!(r.acc.margin.calls.mean() > 0.0, "calls happen");
+    assert_eq!(r.acc.margin.trader_default.mean(), 0.0);
+}
+
+#[test]
+fn a_trader_default_with_replacement_hurts_the_spv_no_more_than_termination() {
+    // Same paths, the trader defaults often (high intensity): replacing the swap at the then-par
+    // price keeps the SPV hedged; terminating leaves it unhedged after the default.
+    let common = [
+        ("trader.default_intensity_per_year", "0.5"),
+        ("trader.wrong_way_sensitivity", "0"),
+    ];
+    let mk = |action: &str| {
+        let mut sets = common.to_vec();
+        sets.push(("trader.on_default", action));
+        margin_run(&base_with(&sets), None).acc
+    };
+    let (rep, term) = (mk("replace"), mk("terminate"));
+    assert!(rep.margin.trader_default.mean() > 0.3);
+    assert_eq!(rep.margin.trader_default, term.margin.trader_default);
+    assert!(rep.hedged.default.mean() <= term.hedged.default.mean());
+    assert_eq!(rep.unhedged, term.unhedged);
+}

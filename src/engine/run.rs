@@ -159,8 +159,9 @@ impl<'a> RunContext<'a> {
     }
 }
 
-/// MPOR losses of the VaR pilot: non-overlapping windows on the first [`VAR_PILOT_PATHS`] paths.
-fn mpor_loss_pilot(ctx: &RunContext) -> Result<Vec<f64>, EngineError> {
+/// MPOR losses of the VaR pilot: non-overlapping windows on the first [`VAR_PILOT_PATHS`] paths
+/// (unsorted; sort before taking quantiles).
+pub fn mpor_loss_pilot(ctx: &RunContext) -> Result<Vec<f64>, EngineError> {
     let settings = RunSettings {
         paths: VAR_PILOT_PATHS,
         seed: ctx.seed,
