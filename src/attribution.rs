@@ -62,6 +62,10 @@ pub fn attribute_layers(
         let es_a = loss_a.tail_mean_above(0.975);
         let es_b = loss_b.tail_mean_above(0.975);
         let es_se = (loss_a.es_se_above(0.975).powi(2) + loss_b.es_se_above(0.975).powi(2)).sqrt();
+        // The IM is sized once per run (stress: a deterministic function of the swap; var: a
+        // pilot quantile), so its difference has no path-level standard error.
+        let im = |c: &RunContext| c.margin.as_ref().map_or(0.0, |m| m.im_usd);
+        let im_delta = im(&full) - im(&off);
         layers.insert(
             key,
             json!({
@@ -78,6 +82,7 @@ pub fn attribute_layers(
                 "trader_pnl_delta_usd_se": num(d.trader_pnl_pv_usd.se()),
                 "trader_es_delta_usd": num(es_a - es_b),
                 "trader_es_delta_usd_se": num(es_se),
+                "im_delta_usd": num(im_delta),
             }),
         );
     }
@@ -89,7 +94,7 @@ pub fn attribute_layers(
 }
 
 /// Columns of the `attribution` table, in order, with their summary keys.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "hedged_pd_delta",
     "hedged_pd_delta_se",
     "unhedged_pd_delta",
@@ -102,6 +107,7 @@ const COLUMNS: [&str; 12] = [
     "trader_pnl_delta_usd_se",
     "trader_es_delta_usd",
     "trader_es_delta_usd_se",
+    "im_delta_usd",
 ];
 
 /// The `attribution` table (one row per shocked layer; `layer` = L-number, −1 = all layers)
