@@ -425,7 +425,25 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let sim = simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?;
+    let (sim, path_rows) = if a.paths_table {
+        let fixed = resolve_fixed_price(s, &settings, &progress).map_err(CliError::run)?;
+        let ctx = RunContext::new(s, settings.seed, fixed.0, all_on).map_err(CliError::run)?;
+        let (acc, rows) = crate::engine::run::simulate_with_paths(&ctx, &settings, &progress)
+            .map_err(CliError::run)?;
+        let sim = Simulated {
+            acc,
+            fixed_price_usd_per_gpu_hour: fixed.0,
+            par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some(fixed),
+            principal_usd: ctx.terms.schedule().principal_usd,
+            margin: MarginInfo::of(&ctx),
+        };
+        (sim, Some(rows))
+    } else {
+        (
+            simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?,
+            None,
+        )
+    };
     let mut extra = Vec::new();
     if a.attribute_layers && !s.shocks.is_empty() {
         let att =
@@ -435,6 +453,14 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     let summary = build_summary(s, &settings, &sim, extra);
     let mut tables = summary::tables(&sim.acc);
     if let Some(t) = crate::attribution::attribution_table(&summary) {
+        tables.push(t);
+    }
+    if let Some(rows) = path_rows {
+        use crate::engine::run::PATHS_COLUMNS;
+        let mut t = Table::new("paths");
+        for (i, name) in PATHS_COLUMNS.iter().enumerate() {
+            t.push(*name, rows.iter().map(|r| r.values()[i]).collect());
+        }
         tables.push(t);
     }
     let out = RunOutput {

@@ -265,3 +265,20 @@ fn a_trader_default_with_replacement_hurts_the_spv_no_more_than_termination() {
     assert!(rep.hedged.default.mean() <= term.hedged.default.mean());
     assert_eq!(rep.unhedged, term.unhedged);
 }
+
+#[test]
+fn the_paths_table_agrees_with_the_accumulated_results() {
+    let s = base_with(&[]);
+    let ctx = RunContext::new(&s, 2026, 1.9, vec![]).unwrap();
+    let (acc, rows) =
+        tenancy::engine::run::simulate_with_paths(&ctx, &settings(300), &NoopObserver).unwrap();
+    assert_eq!(rows.len(), 300);
+    assert!(rows.iter().enumerate().all(|(i, r)| r.path == i as u64));
+    let defaults = rows.iter().filter(|r| r.unhedged_default).count() as u64;
+    assert_eq!(defaults, acc.unhedged.default.sum.value().round() as u64);
+    let loss: f64 = rows.iter().map(|r| r.hedged_loss_usd).sum();
+    assert!((loss / 300.0 - acc.hedged.loss.mean()).abs() < 1e-6 * (1.0 + loss.abs()));
+    // The same paths without collecting rows give the same accumulator.
+    let plain = tenancy::engine::simulate(&ctx, &settings(300), &NoopObserver).unwrap();
+    assert_eq!(plain, acc);
+}

@@ -96,6 +96,9 @@ pub struct RunArgs {
     /// Rerun with each layer's shocks switched off and report each layer's contribution.
     #[arg(long)]
     pub attribute_layers: bool,
+    /// Also write `paths.parquet`: one row per path with its outcomes (memory grows with paths).
+    #[arg(long)]
+    pub paths_table: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -419,14 +419,113 @@ pub fn simulate_paired(
     Ok(out.2)
 }
 
-/// The headline outcomes of one path (for paired comparisons).
+/// The outcomes of one path: paired comparisons and the `paths` table (one row per path).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PathStats {
+    pub path: u64,
     pub hedged_default: bool,
     pub unhedged_default: bool,
+    /// Default day, or −1 without default.
+    pub hedged_default_day: f64,
+    pub unhedged_default_day: f64,
     pub hedged_loss_usd: f64,
     pub unhedged_loss_usd: f64,
+    /// Lowest period DSCR (0 when no payment was tested).
+    pub hedged_min_dscr: f64,
+    pub unhedged_min_dscr: f64,
+    /// Equity IRR, annual decimal (−1 = total loss or undefined).
+    pub hedged_equity_irr: f64,
+    pub unhedged_equity_irr: f64,
     pub trader_pnl_pv_usd: f64,
+    pub trader_default: bool,
+    pub margin_calls: f64,
+    pub peak_vm_usd: f64,
+    pub jumps: f64,
+    pub commissioning_delay_days: f64,
+    pub hours_sold: f64,
+    pub revenue_usd: f64,
+    pub swap_pv_fixed_leg_per_usd: f64,
+    pub swap_pv_variable_leg_usd: f64,
+}
+
+/// Column names of the `paths` table, in [`PathStats::values`] order (units in `output/README.md`).
+pub const PATHS_COLUMNS: [&str; 21] = [
+    "path",
+    "hedged_default",
+    "unhedged_default",
+    "hedged_default_day",
+    "unhedged_default_day",
+    "hedged_loss_usd",
+    "unhedged_loss_usd",
+    "hedged_min_dscr",
+    "unhedged_min_dscr",
+    "hedged_equity_irr",
+    "unhedged_equity_irr",
+    "trader_pnl_pv_usd",
+    "trader_default",
+    "margin_calls",
+    "peak_vm_usd",
+    "jumps",
+    "commissioning_delay_days",
+    "hours_sold",
+    "revenue_usd",
+    "swap_pv_fixed_leg_per_usd",
+    "swap_pv_variable_leg_usd",
+];
+
+impl PathStats {
+    /// The row in [`PATHS_COLUMNS`] order.
+    pub fn values(&self) -> [f64; 21] {
+        let b = |x: bool| if x { 1.0 } else { 0.0 };
+        [
+            self.path as f64,
+            b(self.hedged_default),
+            b(self.unhedged_default),
+            self.hedged_default_day,
+            self.unhedged_default_day,
+            self.hedged_loss_usd,
+            self.unhedged_loss_usd,
+            self.hedged_min_dscr,
+            self.unhedged_min_dscr,
+            self.hedged_equity_irr,
+            self.unhedged_equity_irr,
+            self.trader_pnl_pv_usd,
+            b(self.trader_default),
+            self.margin_calls,
+            self.peak_vm_usd,
+            self.jumps,
+            self.commissioning_delay_days,
+            self.hours_sold,
+            self.revenue_usd,
+            self.swap_pv_fixed_leg_per_usd,
+            self.swap_pv_variable_leg_usd,
+        ]
+    }
+}
+
+/// Simulate and also return one [`PathStats`] per path, in path order (O(paths) memory: only
+/// for `--paths-table`).
+pub fn simulate_with_paths(
+    ctx: &RunContext,
+    settings: &RunSettings,
+    obs: &dyn Observer,
+) -> Result<(Accumulator, Vec<PathStats>), EngineError> {
+    let (scratch, mut rows) = for_paths(
+        settings,
+        obs,
+        "paths",
+        || (Scratch::new(ctx), Vec::new()),
+        |(sc, rows), path| {
+            rows.push(simulate_path(ctx, path, sc)?);
+            Ok(())
+        },
+        |a, b| {
+            a.0.acc.merge(&b.0.acc);
+            a.1.extend(b.1);
+        },
+    )?;
+    rows.sort_by_key(|r| r.path);
+    Ok((scratch.acc, rows))
 }
 
 fn check(x: f64, what: &'static str, path: u64, day: u32, seed: u64) -> Result<(), EngineError> {
@@ -728,11 +827,32 @@ fn simulate_path(
         );
     }
     acc.paths += 1;
+    let (tdef, calls, peak) = scratch.margin.as_ref().map_or((false, 0.0, 0.0), |pm| {
+        let sm = &pm.csa.summary;
+        (sm.defaulted, sm.calls as f64, sm.peak_vm_posted_by_trader_usd)
+    });
+    let day = |d: Option<u32>| d.map_or(-1.0, f64::from);
     Ok(PathStats {
+        path,
         hedged_default: out.hedged.defaulted,
         unhedged_default: out.unhedged.defaulted,
+        hedged_default_day: day(out.hedged.default_day),
+        unhedged_default_day: day(out.unhedged.default_day),
         hedged_loss_usd: out.hedged.loss_usd,
         unhedged_loss_usd: out.unhedged.loss_usd,
+        hedged_min_dscr: out.hedged.min_dscr.unwrap_or(0.0),
+        unhedged_min_dscr: out.unhedged.min_dscr.unwrap_or(0.0),
+        hedged_equity_irr: out.hedged.equity_irr.unwrap_or(-1.0),
+        unhedged_equity_irr: out.unhedged.equity_irr.unwrap_or(-1.0),
         trader_pnl_pv_usd: out.trader_pnl_pv_usd,
+        trader_default: tdef,
+        margin_calls: calls,
+        peak_vm_usd: peak,
+        jumps: end.jumps as f64,
+        commissioning_delay_days: end.commissioning_delay_days as f64,
+        hours_sold: out.hours_sold,
+        revenue_usd: out.revenue_usd,
+        swap_pv_fixed_leg_per_usd: out.swap_pv_fixed_leg_per_usd,
+        swap_pv_variable_leg_usd: out.swap_pv_variable_leg_usd,
     })
 }
