@@ -59,6 +59,7 @@ fn simulated_paths_conserve_trader_cash_and_bound_exposure() {
             [0.0, 0.0, 0.0, 1.0],
         ],
         commissioning_day: 0,
+        inv_theta: Vec::new(),
     };
     let fixed = 1.75;
     let terms = SwapTermsForMtm {

@@ -52,6 +52,7 @@ fn model(sigma: f64, sigma_u: f64, jumps: bool) -> MarketModel {
             [0.0, 0.0, 0.0, 1.0],
         ],
         commissioning_day: 0,
+        inv_theta: Vec::new(),
     }
 }
 

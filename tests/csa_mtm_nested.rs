@@ -53,6 +53,7 @@ fn model(convention: CurveConvention, rho: f64, size: JumpSize) -> MarketModel {
             [0.0, 0.0, 0.0, 1.0],
         ],
         commissioning_day: 0,
+        inv_theta: Vec::new(),
     }
 }
 

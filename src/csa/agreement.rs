@@ -226,8 +226,14 @@ impl CsaAgreement {
     #[inline]
     pub fn intensity_per_year(&self, index_price_usd_per_gpu_hour: f64) -> f64 {
         let ratio = (index_price_usd_per_gpu_hour / self.theta0_usd_per_gpu_hour).max(1e-12);
-        let l =
-            self.trader.default_intensity_per_year * ratio.powf(-self.trader.wrong_way_sensitivity);
+        let k = self.trader.wrong_way_sensitivity;
+        // Integer sensitivities (the common case: 0, 1, 2) avoid the general `powf`.
+        let factor = if k == k.trunc() && k.abs() <= 16.0 {
+            ratio.powi(-(k as i32))
+        } else {
+            ratio.powf(-k)
+        };
+        let l = self.trader.default_intensity_per_year * factor;
         if l.is_finite() {
             l
         } else {

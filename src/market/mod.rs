@@ -58,6 +58,9 @@ pub struct MarketModel {
     pub power_stochastic: bool,
     pub chol: [[f64; N_FACTORS]; N_FACTORS],
     pub commissioning_day: u32,
+    /// 1 / θ(day), $/GPU-hour⁻¹ (for the price-to-curve ratio without an extra `exp`; may be
+    /// empty, then the ratio is computed with `exp`).
+    pub inv_theta: Vec<f64>,
 }
 
 /// The mutable factor state of one path.
@@ -119,14 +122,16 @@ impl MarketModel {
                 sigma_per_sqrt_year,
             } => (usd_per_kwh, kappa_per_year, sigma_per_sqrt_year, true),
         };
+        let curve = CurveGrid::new(
+            &m.price.curve,
+            m.price.convention,
+            m.price.kappa_per_year,
+            horizon_days,
+        );
         Self {
             horizon_days,
-            curve: CurveGrid::new(
-                &m.price.curve,
-                m.price.convention,
-                m.price.kappa_per_year,
-                horizon_days,
-            ),
+            inv_theta: curve.ln_theta.iter().map(|l| (-l).exp()).collect(),
+            curve,
             price: ExactOu::new(m.price.kappa_per_year, m.price.sigma_per_sqrt_year, dt),
             jumps: m.price.jumps.as_ref().map(JumpProcess::new),
             util: ExactOu::new(
@@ -270,7 +275,11 @@ impl MarketModel {
             operator_price: index_price * b.exp(),
             utilization: u,
             power_usd_per_kwh: power * ov.power_mult,
-            price_to_curve_ratio: physical_log.exp(),
+            // exp(physical_log) without a second exp when no methodology shock moves the index.
+            price_to_curve_ratio: match self.inv_theta.get(t as usize) {
+                Some(inv) if ov.index_log == 0.0 => index_price * inv,
+                _ => physical_log.exp(),
+            },
             capacity_factor: if t >= st.commissioning_day {
                 ov.capacity_factor
             } else {

@@ -18,7 +18,15 @@ impl ExactSum {
     /// Add one value (rounded to the nearest multiple of 2⁻³²; saturates far beyond any money sum).
     #[inline]
     pub fn add(&mut self, x: f64) {
-        self.0 = self.0.saturating_add((x * SCALE).round() as i128);
+        let y = (x * SCALE).round();
+        // Fast path: values that fit an i64 convert with one instruction (f64 → i128 is a
+        // library call); identical result either way.
+        let v = if y.abs() < 9.0e18 {
+            y as i64 as i128
+        } else {
+            y as i128
+        };
+        self.0 = self.0.saturating_add(v);
     }
     /// Merge another sum (exact).
     #[inline]
