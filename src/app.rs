@@ -425,6 +425,33 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
+    if let Some(t) = &a.target_se {
+        if a.paths_table {
+            return Err(CliError::input(anyhow!(
+                "--target-se and --paths-table cannot be combined"
+            )));
+        }
+        let (sim, batches) = run_to_target_se(s, &mut settings, t, a.max_paths, &progress)?;
+        let summary = build_summary(
+            s,
+            &settings,
+            &sim,
+            vec![(
+                "run",
+                json!({"target_se": t, "batches": batches, "batch_paths": settings.paths / batches.max(1)}),
+            )],
+        );
+        let out = RunOutput {
+            tables: summary::tables(&sim.acc),
+            summary,
+            manifest: manifest(settings.threads, started, vec![]),
+            scenario_toml: loaded.source_toml.clone(),
+        };
+        let dir = a.out.clone().unwrap_or_else(|| default_out(s, ""));
+        report::write_run(&dir, &out, &write_options(&a.output)).map_err(CliError::run)?;
+        print_headline(&out.summary, &dir);
+        return Ok(());
+    }
     let (sim, path_rows) = if a.paths_table {
         let fixed = resolve_fixed_price(s, &settings, &progress).map_err(CliError::run)?;
         let ctx = RunContext::new(s, settings.seed, fixed.0, all_on).map_err(CliError::run)?;
@@ -473,6 +500,72 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     report::write_run(&dir, &out, &write_options(&a.output)).map_err(CliError::run)?;
     print_headline(&out.summary, &dir);
     Ok(())
+}
+
+/// `--target-se KEY=SE`: batches of `settings.paths` paths, in path order, until the summary's
+/// `KEY_se` is at most SE (or `max_paths` is reached). The accumulator after k batches is exactly
+/// that of a single run over the first k·B paths, so the result is the same as `--paths k·B`
+/// whenever the par-price pilot is the same (B ≥ 20,000 or a contractual price). On return
+/// `settings.paths` is the total. Returns the merged result and the number of batches.
+pub fn run_to_target_se(
+    s: &Scenario,
+    settings: &mut RunSettings,
+    target: &str,
+    max_paths: u64,
+    obs: &dyn Observer,
+) -> Result<(Simulated, u64), CliError> {
+    let bad = |why: String| CliError::input(anyhow!("--target-se {target}: {why}"));
+    let (key, value) = target
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=SE, e.g. loan.hedged.pd=0.001".into()))?;
+    let goal: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| bad(format!("{value} is not a number")))?;
+    if !(goal > 0.0 && goal.is_finite()) {
+        return Err(bad("the target must be positive".into()));
+    }
+    let se_key = format!("{}_se", key.trim());
+    let batch = settings.paths;
+    let (fixed, par_se) = resolve_fixed_price(s, settings, obs).map_err(CliError::run)?;
+    let ctx = RunContext::new(s, settings.seed, fixed, vec![true; s.shocks.len()])
+        .map_err(CliError::run)?;
+    let mut acc = Accumulator::new(ctx.layout.clone());
+    let mut batches = 0u64;
+    loop {
+        let lo = batches * batch;
+        let part = RunSettings {
+            paths: lo + batch,
+            path_range: Some(lo..lo + batch),
+            ..settings.clone()
+        };
+        acc.merge(&simulate(&ctx, &part, obs).map_err(CliError::run)?);
+        batches += 1;
+        let sim = Simulated {
+            acc,
+            fixed_price_usd_per_gpu_hour: fixed,
+            par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some((fixed, par_se)),
+            principal_usd: ctx.terms.schedule().principal_usd,
+            margin: MarginInfo::of(&ctx),
+        };
+        settings.paths = lo + batch;
+        let summ = build_summary(s, settings, &sim, vec![]);
+        let Some(se) = summ
+            .pointer(&format!("/{}", se_key.replace('.', "/")))
+            .and_then(Value::as_f64)
+        else {
+            return Err(bad(format!("the summary has no `{se_key}`")));
+        };
+        let done = se <= goal || settings.paths + batch > max_paths;
+        eprintln!(
+            "batch {batches}: {} paths, {se_key} = {se:.6} (target {goal})",
+            settings.paths
+        );
+        if done {
+            return Ok((sim, batches));
+        }
+        acc = sim.acc;
+    }
 }
 
 fn get(v: &Value, path: &str) -> f64 {

@@ -305,3 +305,33 @@ fn margin_sizing_table_has_every_method() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn target_se_runs_batches_until_the_standard_error_is_reached() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("t");
+    tenancy()
+        .args(["run", "--quiet", "--no-charts", "--seed", "7", "--paths", "200"])
+        .args(["--target-se", "loan.unhedged.pd=0.012", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let paths = s["run"]["paths"].as_u64().unwrap();
+    let se = s["loan"]["unhedged"]["pd_se"].as_f64().unwrap();
+    assert!(se <= 0.012, "se {se}");
+    assert_eq!(paths % 200, 0);
+    assert_eq!(s["run"]["batches"].as_u64().unwrap(), paths / 200);
+    // Batches in path order are exactly a single run over the same paths.
+    let single = t.path().join("s");
+    run(&single, &["--paths", &paths.to_string()]);
+    let p: serde_json::Value =
+        serde_json::from_slice(&fs::read(single.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["loan"], p["loan"]);
+    assert_eq!(s["trader"], p["trader"]);
+    tenancy()
+        .args(["run", "--paths", "10", "--target-se", "loan.nothing=0.1"])
+        .assert()
+        .code(2);
+}

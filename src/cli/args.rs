@@ -99,6 +99,13 @@ pub struct RunArgs {
     /// Also write `paths.parquet`: one row per path with its outcomes (memory grows with paths).
     #[arg(long)]
     pub paths_table: bool,
+    /// Run batches of `--paths` paths until a summary estimate's standard error is at most the
+    /// target, e.g. `--target-se loan.hedged.pd=0.001` (reads `loan.hedged.pd_se`).
+    #[arg(long, value_name = "KEY=SE")]
+    pub target_se: Option<String>,
+    /// Cap on the total paths of a `--target-se` run.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub max_paths: u64,
     #[command(flatten)]
     pub output: OutputArgs,
 }
