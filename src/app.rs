@@ -76,6 +76,15 @@ pub fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, CliError> {
         .collect()
 }
 
+/// The scenario overrides of the simulation flags: every `--set`, then `--antithetic`.
+pub fn sim_overrides(sim: &SimArgs) -> Result<Vec<(String, String)>, CliError> {
+    let mut o = parse_sets(&sim.set)?;
+    if sim.antithetic {
+        o.push(("simulation.antithetic".into(), "true".into()));
+    }
+    Ok(o)
+}
+
 /// Load a scenario file (or the embedded base scenario) with overrides; every problem is an
 /// input error listing all of them.
 pub fn load_scenario(
@@ -97,6 +106,11 @@ pub fn settings_from(sim: &SimArgs, s: &Scenario) -> Result<RunSettings, CliErro
     }
     if sim.threads == Some(0) {
         return Err(CliError::input(anyhow!("--threads must be at least 1")));
+    }
+    if s.simulation.antithetic && paths % 2 == 1 {
+        return Err(CliError::input(anyhow!(
+            "antithetic sampling needs an even path count, got {paths}"
+        )));
     }
     Ok(RunSettings {
         paths,
@@ -382,7 +396,7 @@ fn write_folder_atomic(dir: &Path, files: &[(&str, Vec<u8>)]) -> anyhow::Result<
 /// `tenancy run`.
 pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let overrides = parse_sets(&a.sim.set)?;
+    let overrides = sim_overrides(&a.sim)?;
     let loaded = load_scenario(a.scenario.as_deref(), &overrides)?;
     let s = &loaded.scenario;
     let mut settings = settings_from(&a.sim, s)?;
@@ -390,7 +404,13 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     let all_on = vec![true; s.shocks.len()];
     if let Some(spec) = &a.shard {
         let (i, n) = parse_shard(spec)?;
-        let range = shard_range(settings.paths, i, n);
+        // Antithetic pairs are never split across shards.
+        let range = if s.simulation.antithetic {
+            let r = shard_range(settings.paths / 2, i, n);
+            r.start * 2..r.end * 2
+        } else {
+            shard_range(settings.paths, i, n)
+        };
         settings.path_range = Some(range.clone());
         let sim = simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?;
         let partial = Partial {
@@ -828,7 +848,7 @@ fn at(v: &Value, dotted: &str) -> f64 {
 /// `tenancy sweep`.
 pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
     let started = Instant::now();
-    let sets = parse_sets(&a.sim.set)?;
+    let sets = sim_overrides(&a.sim)?;
     let (axes, fixed) = sweep_axes(&sets)?;
     if axes.is_empty() {
         return Err(CliError::input(anyhow!(

@@ -5,7 +5,7 @@
 //! losses, the trader's PD and the hedged loan's PD.
 //! Must not: contain margin mechanics (that is `csa/`) or simulate outside the engine.
 
-use crate::app::{load_scenario, manifest, parse_sets, settings_from, simulate_with, Simulated};
+use crate::app::{load_scenario, manifest, settings_from, sim_overrides, simulate_with, Simulated};
 use crate::cli::args::MarginArgs;
 use crate::cli::progress::Progress;
 use crate::cli::CliError;
@@ -71,7 +71,7 @@ fn pct(x: f64) -> String {
 pub fn margin_command(a: &MarginArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let spec = parse_stress(&a.stress)?;
-    let overrides = parse_sets(&a.sim.set)?;
+    let overrides = sim_overrides(&a.sim)?;
     let loaded = load_scenario(a.scenario.as_deref(), &overrides)?;
     let s = &loaded.scenario;
     let settings = settings_from(&a.sim, s)?;

@@ -84,6 +84,45 @@ fn merged_shards_equal_a_single_run_byte_for_byte() {
 }
 
 #[test]
+fn antithetic_shards_keep_pairs_together_and_merge_to_the_single_run() {
+    let t = tempfile::tempdir().unwrap();
+    let single = t.path().join("single");
+    run(&single, &["--paths", "250", "--antithetic"]);
+    let expected = fs::read(single.join("summary.json")).unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&expected).unwrap();
+    assert_eq!(s["run"]["antithetic"], true);
+    let mut dirs = Vec::new();
+    for i in 1..=3 {
+        let d = t.path().join(format!("s{i}"));
+        run(
+            &d,
+            &[
+                "--paths",
+                "250",
+                "--antithetic",
+                "--shard",
+                &format!("{i}/3"),
+            ],
+        );
+        dirs.push(d);
+    }
+    let merged = t.path().join("merged");
+    tenancy()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--no-charts")
+        .assert()
+        .success();
+    assert_eq!(fs::read(merged.join("summary.json")).unwrap(), expected);
+    tenancy()
+        .args(["run", "--paths", "251", "--antithetic"])
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn merge_rejects_missing_or_foreign_shards() {
     let t = tempfile::tempdir().unwrap();
     let a = t.path().join("a");
@@ -311,7 +350,15 @@ fn target_se_runs_batches_until_the_standard_error_is_reached() {
     let t = tempfile::tempdir().unwrap();
     let out = t.path().join("t");
     tenancy()
-        .args(["run", "--quiet", "--no-charts", "--seed", "7", "--paths", "200"])
+        .args([
+            "run",
+            "--quiet",
+            "--no-charts",
+            "--seed",
+            "7",
+            "--paths",
+            "200",
+        ])
         .args(["--target-se", "loan.unhedged.pd=0.012", "--out"])
         .arg(&out)
         .assert()

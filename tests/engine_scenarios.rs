@@ -282,3 +282,49 @@ fn the_paths_table_agrees_with_the_accumulated_results() {
     let plain = tenancy::engine::simulate(&ctx, &settings(300), &NoopObserver).unwrap();
     assert_eq!(plain, acc);
 }
+
+#[test]
+fn antithetic_estimates_agree_with_plain_monte_carlo_within_their_standard_errors() {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
+    let stress = load_file(&lib.join("stress_price50_util20.toml"), &[])
+        .unwrap()
+        .scenario;
+    for plain in [base_with(&[]), stress] {
+        let mut anti = plain.clone();
+        anti.simulation.antithetic = true;
+        let (p, a) = (acc(&plain, 3000, None), acc(&anti, 3000, None));
+        assert_eq!(a.pairs.hedged_default.n, 1500);
+        let close = |x: f64, sx: f64, y: f64, sy: f64, what: &str| {
+            let tol = 4.0 * (sx * sx + sy * sy).sqrt();
+            assert!((x - y).abs() <= tol, "{what}: {x} vs {y} (tol {tol})");
+        };
+        close(
+            p.unhedged.default.mean(),
+            p.unhedged.default.se(),
+            a.pairs.unhedged_default.mean(),
+            a.pairs.unhedged_default.se(),
+            "unhedged PD",
+        );
+        close(
+            p.hedged.default.mean(),
+            p.hedged.default.se(),
+            a.pairs.hedged_default.mean(),
+            a.pairs.hedged_default.se(),
+            "hedged PD",
+        );
+        close(
+            p.trader_pnl.mean(),
+            p.trader_pnl.se(),
+            a.pairs.trader_pnl.mean(),
+            a.pairs.trader_pnl.se(),
+            "trader P&L",
+        );
+        // The pair means are the path means.
+        assert!(
+            (a.pairs.trader_pnl.mean() - a.trader_pnl.mean()).abs()
+                < 1e-6 * a.trader_pnl.mean().abs().max(1.0)
+        );
+        // The trader's P&L is close to linear in the price path: antithetic pairs cut its variance.
+        assert!(a.pairs.trader_pnl.se() < p.trader_pnl.se());
+    }
+}

@@ -68,6 +68,9 @@ pub struct SimArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Antithetic variates (same as `--set simulation.antithetic=true`).
+    #[arg(long)]
+    pub antithetic: bool,
 }
 
 /// Flags shared by commands that write an output folder.

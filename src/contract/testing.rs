@@ -24,6 +24,7 @@ pub fn small_scenario() -> Scenario {
             tail_days: 0,
             discount_rate: 0.0,
             report_interval_days: 7,
+            antithetic: false,
         },
         cluster: Cluster {
             gpus: 10,

@@ -278,6 +278,8 @@ struct Scratch {
     acc: Accumulator,
     shocks: PathShocks,
     margin: Option<PathMargin>,
+    /// The even path of an antithetic pair, waiting for its partner.
+    pending: Option<PathStats>,
 }
 
 impl Scratch {
@@ -286,6 +288,7 @@ impl Scratch {
             acc: Accumulator::new(ctx.layout.clone()),
             shocks: PathShocks::new(&ctx.scenario.shocks),
             margin: ctx.margin.as_ref().map(PathMargin::new),
+            pending: None,
         }
     }
 }
@@ -609,12 +612,18 @@ fn run_path(
     let s = ctx.scenario;
     let seed = ctx.seed;
     let horizon = ctx.layout.horizon_days;
-    let mut rng = stream(seed, path, purpose::MARKET);
-    let mut jrng = stream(seed, path, purpose::JUMPS);
+    // Antithetic pairs (2k, 2k+1) share every stream; the odd path negates the market normals.
+    let (stream_path, negate) = if s.simulation.antithetic {
+        (path & !1, path & 1 == 1)
+    } else {
+        (path, false)
+    };
+    let mut rng = stream(seed, stream_path, purpose::MARKET);
+    let mut jrng = stream(seed, stream_path, purpose::JUMPS);
     let has_shocks = !s.shocks.is_empty();
     if has_shocks {
         shocks.redraw(&s.shocks, horizon, &ctx.shocks_enabled, |i| {
-            stream(seed, path, purpose::SHOCK_BASE + i as u64)
+            stream(seed, stream_path, purpose::SHOCK_BASE + i as u64)
         });
     }
     let shocks = &*shocks;
@@ -633,7 +642,7 @@ fn run_path(
     let mut st = m.initial_state(&mut jrng, delay);
     let mut contracts = PathContracts::new(&ctx.terms);
     if let (Some(setup), Some(pm)) = (&ctx.margin, margin.as_mut()) {
-        let mut trng = stream(seed, path, purpose::TRADER);
+        let mut trng = stream(seed, stream_path, purpose::TRADER);
         pm.reset(setup, trng.random::<f64>());
     }
     let mut last = None;
@@ -642,7 +651,10 @@ fn run_path(
     for day in 0..horizon {
         let ov = overlay(day);
         if day > 0 {
-            let z = m.correlated_normals(&mut rng);
+            let mut z = m.correlated_normals(&mut rng);
+            if negate {
+                z.iter_mut().for_each(|x| *x = -*x);
+            }
             m.advance(&mut st, &z, &ov, &mut jrng);
         }
         let f = m.observe(&st, &ov);
@@ -829,10 +841,14 @@ fn simulate_path(
     acc.paths += 1;
     let (tdef, calls, peak) = scratch.margin.as_ref().map_or((false, 0.0, 0.0), |pm| {
         let sm = &pm.csa.summary;
-        (sm.defaulted, sm.calls as f64, sm.peak_vm_posted_by_trader_usd)
+        (
+            sm.defaulted,
+            sm.calls as f64,
+            sm.peak_vm_posted_by_trader_usd,
+        )
     });
     let day = |d: Option<u32>| d.map_or(-1.0, f64::from);
-    Ok(PathStats {
+    let stats = PathStats {
         path,
         hedged_default: out.hedged.defaulted,
         unhedged_default: out.unhedged.defaulted,
@@ -854,5 +870,13 @@ fn simulate_path(
         revenue_usd: out.revenue_usd,
         swap_pv_fixed_leg_per_usd: out.swap_pv_fixed_leg_per_usd,
         swap_pv_variable_leg_usd: out.swap_pv_variable_leg_usd,
-    })
+    };
+    if ctx.scenario.simulation.antithetic {
+        if path & 1 == 0 {
+            scratch.pending = Some(stats);
+        } else if let Some(a) = scratch.pending.take().filter(|a| a.path + 1 == path) {
+            scratch.acc.pairs.add(&a, &stats);
+        }
+    }
+    Ok(stats)
 }

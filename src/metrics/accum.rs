@@ -195,6 +195,44 @@ pub struct Accumulator {
     pub capacity_hours: Moments,
     /// Extension slot for margin metrics, merged by [`MarginAcc::merge`].
     pub margin: MarginAcc,
+    /// Antithetic pair averages (empty without antithetic sampling).
+    #[serde(default)]
+    pub pairs: PairAcc,
+}
+
+/// Moments of the antithetic pair averages (x_2k + x_2k+1)/2: with antithetic sampling the
+/// pairs, not the paths, are the independent draws, so standard errors come from these.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PairAcc {
+    pub hedged_default: Moments,
+    pub unhedged_default: Moments,
+    pub hedged_loss: Moments,
+    pub unhedged_loss: Moments,
+    pub trader_pnl: Moments,
+}
+
+impl PairAcc {
+    /// Add one pair (the engine's per-path outcomes of paths 2k and 2k+1).
+    pub fn add(&mut self, a: &crate::engine::run::PathStats, b: &crate::engine::run::PathStats) {
+        let ind = |x: bool| if x { 1.0 } else { 0.0 };
+        self.hedged_default
+            .add(0.5 * (ind(a.hedged_default) + ind(b.hedged_default)));
+        self.unhedged_default
+            .add(0.5 * (ind(a.unhedged_default) + ind(b.unhedged_default)));
+        self.hedged_loss
+            .add(0.5 * (a.hedged_loss_usd + b.hedged_loss_usd));
+        self.unhedged_loss
+            .add(0.5 * (a.unhedged_loss_usd + b.unhedged_loss_usd));
+        self.trader_pnl
+            .add(0.5 * (a.trader_pnl_pv_usd + b.trader_pnl_pv_usd));
+    }
+    fn merge(&mut self, o: &Self) {
+        self.hedged_default.merge(&o.hedged_default);
+        self.unhedged_default.merge(&o.unhedged_default);
+        self.hedged_loss.merge(&o.hedged_loss);
+        self.unhedged_loss.merge(&o.unhedged_loss);
+        self.trader_pnl.merge(&o.trader_pnl);
+    }
 }
 
 /// CSA / margin statistics across paths.
@@ -259,6 +297,7 @@ impl Accumulator {
             hours_sold: Moments::default(),
             capacity_hours: Moments::default(),
             margin: MarginAcc::default(),
+            pairs: PairAcc::default(),
             paths: 0,
             layout,
         }
@@ -307,5 +346,6 @@ impl Accumulator {
         self.hours_sold.merge(&o.hours_sold);
         self.capacity_hours.merge(&o.capacity_hours);
         self.margin.merge(&o.margin);
+        self.pairs.merge(&o.pairs);
     }
 }

@@ -264,6 +264,58 @@ pub fn summary(
         ("trader", trader),
         ("operator", operator),
     ];
+    if acc.pairs.hedged_default.n > 0 {
+        // Antithetic sampling: the pairs are the independent draws.
+        let p = &acc.pairs;
+        let set =
+            |top: &mut Vec<(&str, Value)>, section: &str, sub: Option<&str>, key: &str, v: f64| {
+                for (k, obj) in top.iter_mut() {
+                    if *k != section {
+                        continue;
+                    }
+                    let target = match sub {
+                        Some(sub) => obj.get_mut(sub),
+                        None => Some(obj),
+                    };
+                    if let Some(Value::Object(m)) = target {
+                        m.insert(key.to_string(), num(v));
+                    }
+                }
+            };
+        set(
+            &mut top,
+            "loan",
+            Some("hedged"),
+            "pd_se",
+            p.hedged_default.se(),
+        );
+        set(
+            &mut top,
+            "loan",
+            Some("unhedged"),
+            "pd_se",
+            p.unhedged_default.se(),
+        );
+        set(
+            &mut top,
+            "loan",
+            Some("hedged"),
+            "expected_loss_se",
+            p.hedged_loss.se(),
+        );
+        set(
+            &mut top,
+            "loan",
+            Some("unhedged"),
+            "expected_loss_se",
+            p.unhedged_loss.se(),
+        );
+        set(&mut top, "trader", None, "pnl_se", p.trader_pnl.se());
+        if let Some((_, Value::Object(run))) = top.iter_mut().find(|(k, _)| *k == "run") {
+            run.insert("antithetic".into(), json!(true));
+            run.insert("antithetic_pairs".into(), json!(p.hedged_default.n));
+        }
+    }
     top.extend(extra);
     // Merge duplicate top-level keys (extra objects extend the built-in ones).
     let mut m = Map::new();

@@ -50,6 +50,8 @@ pub struct Simulation {
     pub discount_rate: f64,
     /// Days between rows of the per-period output table (7 = weekly rows).
     pub report_interval_days: u32,
+    /// Antithetic variates in pairs of paths (2k, 2k+1); see `engine::run`.
+    pub antithetic: bool,
 }
 
 /// The reference cluster and its operating economics (SPEC §6).

@@ -69,6 +69,10 @@ pub struct RawSimulation {
     pub discount_rate: f64,
     /// Days between rows of the per-period output table (> 0). Default 7 (weekly rows).
     pub report_interval_days: u32,
+    /// Antithetic variates: paths 2k and 2k+1 share their random streams and the odd path uses
+    /// the negated market normals; standard errors of means and probabilities come from the pair
+    /// averages. Needs an even path count. Default false.
+    pub antithetic: bool,
 }
 
 impl Default for RawSimulation {
@@ -79,6 +83,7 @@ impl Default for RawSimulation {
             tail_days: 0,
             discount_rate: 0.045,
             report_interval_days: 7,
+            antithetic: false,
         }
     }
 }

@@ -156,6 +156,7 @@ fn simulation(c: &mut Checker, r: &RawSimulation) -> Simulation {
         tail_days: r.tail_days,
         discount_rate: r.discount_rate,
         report_interval_days: r.report_interval_days,
+        antithetic: r.antithetic,
     }
 }
 
