@@ -328,3 +328,22 @@ fn antithetic_estimates_agree_with_plain_monte_carlo_within_their_standard_error
         assert!(a.pairs.trader_pnl.se() < p.trader_pnl.se());
     }
 }
+
+#[test]
+fn convergence_checkpoints_are_the_runs_over_the_first_paths() {
+    let s = base_with(&[]);
+    let full = acc(&s, 300, None);
+    let t = tenancy::metrics::summary::convergence_table(&full);
+    assert_eq!(t.column("paths").unwrap(), &[64.0, 128.0, 256.0, 300.0]);
+    let last = t.column("unhedged_pd").unwrap()[3];
+    assert_eq!(last, full.unhedged.default.mean());
+    let first128 = acc(&s, 128, None);
+    assert_eq!(
+        t.column("unhedged_pd").unwrap()[1],
+        first128.unhedged.default.mean()
+    );
+    assert_eq!(
+        t.column("trader_pnl_mean_usd").unwrap()[1],
+        first128.trader_pnl.mean()
+    );
+}

@@ -17,7 +17,7 @@ use crate::contract::{
     ContractError, ContractTerms, DayMarket, DayRecord, LoanOutcome, PathContracts, PathOutcome,
 };
 use crate::market::{DayFactors, MarketModel};
-use crate::metrics::accum::{Accumulator, Layout, LoanAcc, Series};
+use crate::metrics::accum::{convergence_bucket, Accumulator, Layout, LoanAcc, Series};
 use crate::metrics::{Moments, QuantileSketch};
 use crate::scenario::InitialMargin;
 use crate::scenario::{FixedPrice, Scenario};
@@ -871,6 +871,12 @@ fn simulate_path(
         swap_pv_fixed_leg_per_usd: out.swap_pv_fixed_leg_per_usd,
         swap_pv_variable_leg_usd: out.swap_pv_variable_leg_usd,
     };
+    if let Some(b) = scratch.acc.convergence.get_mut(convergence_bucket(path)) {
+        let ind = |x: bool| if x { 1.0 } else { 0.0 };
+        b.hedged_default.add(ind(stats.hedged_default));
+        b.unhedged_default.add(ind(stats.unhedged_default));
+        b.trader_pnl.add(stats.trader_pnl_pv_usd);
+    }
     if ctx.scenario.simulation.antithetic {
         if path & 1 == 0 {
             scratch.pending = Some(stats);

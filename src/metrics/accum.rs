@@ -198,6 +198,32 @@ pub struct Accumulator {
     /// Antithetic pair averages (empty without antithetic sampling).
     #[serde(default)]
     pub pairs: PairAcc,
+    /// Outcomes by doubling blocks of path indices (see [`convergence_bucket`]), for the
+    /// convergence table: running estimates over the first 2, 4, 8, … paths.
+    #[serde(default)]
+    pub convergence: Vec<ConvergenceBucket>,
+}
+
+/// Number of doubling blocks (covers 2^64 paths).
+pub const CONVERGENCE_BUCKETS: usize = 64;
+
+/// Block of path `p`: 0 for paths {0, 1}, then k for paths [2^k, 2^(k+1)); blocks 0..=k hold
+/// exactly the first 2^(k+1) paths.
+#[inline]
+pub fn convergence_bucket(path: u64) -> usize {
+    if path < 2 {
+        0
+    } else {
+        (63 - path.leading_zeros()) as usize
+    }
+}
+
+/// Outcomes of the paths of one doubling block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConvergenceBucket {
+    pub hedged_default: Moments,
+    pub unhedged_default: Moments,
+    pub trader_pnl: Moments,
 }
 
 /// Moments of the antithetic pair averages (x_2k + x_2k+1)/2: with antithetic sampling the
@@ -298,6 +324,7 @@ impl Accumulator {
             capacity_hours: Moments::default(),
             margin: MarginAcc::default(),
             pairs: PairAcc::default(),
+            convergence: vec![ConvergenceBucket::default(); CONVERGENCE_BUCKETS],
             paths: 0,
             layout,
         }
@@ -347,5 +374,14 @@ impl Accumulator {
         self.capacity_hours.merge(&o.capacity_hours);
         self.margin.merge(&o.margin);
         self.pairs.merge(&o.pairs);
+        if self.convergence.len() < o.convergence.len() {
+            self.convergence
+                .resize(o.convergence.len(), ConvergenceBucket::default());
+        }
+        for (a, b) in self.convergence.iter_mut().zip(&o.convergence) {
+            a.hedged_default.merge(&b.hedged_default);
+            a.unhedged_default.merge(&b.unhedged_default);
+            a.trader_pnl.merge(&b.trader_pnl);
+        }
     }
 }

@@ -417,9 +417,57 @@ fn hist_table(
     t
 }
 
+/// The `convergence` table: running estimates over the first 64, 128, 256, … paths (doubling,
+/// in path order) and over all paths, each with its standard error.
+pub fn convergence_table(acc: &Accumulator) -> Table {
+    let mut cols: [Vec<f64>; 7] = Default::default();
+    let mut cum = crate::metrics::accum::ConvergenceBucket::default();
+    let total = acc.paths;
+    let push = |c: &crate::metrics::accum::ConvergenceBucket, cols: &mut [Vec<f64>; 7]| {
+        let n = c.hedged_default.n.max(1) as f64;
+        let (h, u) = (c.hedged_default.mean(), c.unhedged_default.mean());
+        for (col, v) in cols.iter_mut().zip([
+            c.hedged_default.n as f64,
+            h,
+            (h * (1.0 - h) / n).sqrt(),
+            u,
+            (u * (1.0 - u) / n).sqrt(),
+            c.trader_pnl.mean(),
+            c.trader_pnl.se(),
+        ]) {
+            col.push(v);
+        }
+    };
+    for b in &acc.convergence {
+        cum.hedged_default.merge(&b.hedged_default);
+        cum.unhedged_default.merge(&b.unhedged_default);
+        cum.trader_pnl.merge(&b.trader_pnl);
+        let n = cum.hedged_default.n;
+        // A checkpoint only when it is a full doubling block (the first n paths) short of the total.
+        if n >= 64 && n < total && n.is_power_of_two() {
+            push(&cum, &mut cols);
+        }
+    }
+    push(&cum, &mut cols);
+    let names = [
+        "paths",
+        "hedged_pd",
+        "hedged_pd_se",
+        "unhedged_pd",
+        "unhedged_pd_se",
+        "trader_pnl_mean_usd",
+        "trader_pnl_se_usd",
+    ];
+    let mut t = Table::new("convergence");
+    for (n, c) in names.iter().zip(cols) {
+        t.push(*n, c);
+    }
+    t
+}
+
 /// All tables of a run (the distribution tables only when they have data).
 pub fn tables(acc: &Accumulator) -> Vec<Table> {
-    let mut out = vec![periods_table(acc)];
+    let mut out = vec![periods_table(acc), convergence_table(acc)];
     let years = acc.layout.year_days.len();
     out.push(
         Table::new("settlement_by_year")
