@@ -492,7 +492,7 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
         )
     };
     let mut extra = Vec::new();
-    if a.attribute_layers && !s.shocks.is_empty() {
+    if (a.attribute_layers || !a.no_attribution) && !s.shocks.is_empty() {
         let att =
             crate::attribution::attribute_layers(s, &settings, &progress).map_err(CliError::run)?;
         extra.push(("attribution", att));

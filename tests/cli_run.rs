@@ -382,3 +382,83 @@ fn target_se_runs_batches_until_the_standard_error_is_reached() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_scenario_with_shocks_gets_layer_attribution_by_default() {
+    let t = tempfile::tempdir().unwrap();
+    let lib =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/memory_constrained.toml");
+    let out = t.path().join("a");
+    tenancy()
+        .arg("run")
+        .arg(&lib)
+        .args(["--quiet", "--no-charts", "--paths", "200", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let layers = s["attribution"]["layers"].as_object().unwrap();
+    assert!(
+        layers.contains_key("all_layers") && layers.len() >= 2,
+        "{layers:?}"
+    );
+    for v in layers.values() {
+        assert!(v["hedged_pd_delta_se"].is_number());
+    }
+    assert!(out.join("attribution.parquet").is_file());
+    let plain = t.path().join("b");
+    tenancy()
+        .arg("run")
+        .arg(&lib)
+        .args([
+            "--quiet",
+            "--no-charts",
+            "--paths",
+            "200",
+            "--no-attribution",
+            "--out",
+        ])
+        .arg(&plain)
+        .assert()
+        .success();
+    assert!(!plain.join("attribution.parquet").exists());
+}
+
+#[test]
+fn exposure_statement_lists_excluded_layers_and_rejects_bad_records() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/exposures");
+    let r = tenancy()
+        .arg("exposure")
+        .arg(dir.join("inference_h100_index.yaml"))
+        .assert()
+        .success();
+    let md = String::from_utf8_lossy(&r.get_output().stdout).to_string();
+    assert!(
+        md.to_lowercase().contains("excluded") || md.contains("left out"),
+        "{md}"
+    );
+    let r = tenancy()
+        .arg("exposure")
+        .arg(dir.join("invalid_example.yaml"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&r.get_output().stderr).to_string();
+    assert!(err.contains("invalid_example.yaml"), "{err}");
+    // With a scenario: the statement quantifies the excluded layers from an attribution run.
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("statement.json");
+    tenancy()
+        .arg("exposure")
+        .arg(dir.join("inference_h100_index.yaml"))
+        .arg("--scenario")
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library/memory_constrained.toml"),
+        )
+        .args(["--paths", "200", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    assert!(v.to_string().contains("L1"), "{v}");
+}

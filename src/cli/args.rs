@@ -96,9 +96,13 @@ pub struct RunArgs {
     /// Run shard I of N (1-based, e.g. 2/4) and write a mergeable partial result.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Rerun with each layer's shocks switched off and report each layer's contribution.
+    /// Rerun with each layer's shocks switched off and report each layer's contribution (the
+    /// default when the scenario has shocks).
     #[arg(long)]
     pub attribute_layers: bool,
+    /// Skip the layer attribution of a scenario with shocks.
+    #[arg(long, conflicts_with = "attribute_layers")]
+    pub no_attribution: bool,
     /// Also write `paths.parquet`: one row per path with its outcomes (memory grows with paths).
     #[arg(long)]
     pub paths_table: bool,
