@@ -28,8 +28,8 @@ fn every_chart_is_written_decodes_and_is_not_blank() {
     // The sample run has every table, so every chart applies.
     assert_eq!(
         charts.len(),
-        14,
-        "price, utilization, DSCR, cash, margin fans + 9 others"
+        15,
+        "price, utilization, DSCR, cash, margin fans + 10 others"
     );
     for chart in &charts {
         assert!(
@@ -94,7 +94,7 @@ fn chart_titles_render_as_glyphs_in_the_png() {
 fn charts_are_skipped_when_their_table_is_missing() {
     let mut run = sample_output();
     run.tables
-        .retain(|t| t.name != "sweep" && t.name != "attribution");
+        .retain(|t| !["sweep", "attribution", "convergence"].contains(&t.name.as_str()));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     write_run(
@@ -109,9 +109,11 @@ fn charts_are_skipped_when_their_table_is_missing() {
     .unwrap();
     assert!(!dir.join("charts/strike_sweep.png").exists());
     assert!(!dir.join("charts/layer_attribution.png").exists());
+    assert!(!dir.join("charts/convergence.png").exists());
     assert!(dir.join("charts/price_fan.png").exists());
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert_eq!(html.matches("data:image/png;base64,").count(), 12);
+    assert!(!html.contains("Convergence</h2>"));
 }
 
 #[test]

@@ -188,6 +188,44 @@ fn report_html_is_self_contained_and_shows_the_headline_numbers() {
 }
 
 #[test]
+fn report_html_has_a_convergence_section_ending_with_the_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("r");
+    let run = sample_output();
+    write_run(&dir, &run, &ALL).unwrap();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    let start = html
+        .find("<h2 id=\"convergence\">Convergence</h2>")
+        .expect("convergence section");
+    let section = &html[start..start + html[start..].find("</table>").unwrap()];
+    // The chart of the same name is inlined in the charts section.
+    assert!(html.contains("<figure id=\"convergence\">"));
+
+    let table = run.table("convergence").unwrap();
+    let last = table.rows() - 1;
+    let col = |name: &str| table.column(name).unwrap()[last];
+    assert_eq!(col("paths"), 20_000.0);
+    let pct = |v: f64| format!("{:.2} %", v * 100.0);
+    let final_row = format!(
+        "<tr><td>20,000</td><td class=\"hedged\">{} ± {}</td><td class=\"unhedged\">{} ± {}</td><td>{} ± {}</td></tr>",
+        pct(col("hedged_pd")),
+        pct(col("hedged_pd_se")),
+        pct(col("unhedged_pd")),
+        pct(col("unhedged_pd_se")),
+        usd(col("trader_pnl_mean_usd")),
+        usd(col("trader_pnl_se_usd")),
+    );
+    assert!(
+        section.contains(&final_row),
+        "{final_row}\nnot in\n{section}"
+    );
+    // One row per checkpoint, in table order.
+    assert_eq!(section.matches("<tr><td>").count(), table.rows());
+    let first = section.find("<tr><td>64</td>").expect("first checkpoint");
+    assert!(first < section.find("<tr><td>20,000</td>").unwrap());
+}
+
+#[test]
 fn missing_summary_keys_show_as_not_available() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("r");

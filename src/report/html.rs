@@ -1,7 +1,7 @@
 //! report.html: one self-contained page (inline CSS, charts inlined as base64 PNG).
 //!
 //! Owns the page layout: headline table (each estimate ± its Monte Carlo standard error), the
-//! scenario echoed, the charts with captions, method notes and a reproducibility line. All text
+//! scenario echoed, the charts with captions, the convergence checkpoints, method notes and a reproducibility line. All text
 //! from the run is HTML-escaped. Must not: compute estimates, reference external files, CSS or
 //! scripts.
 
@@ -184,6 +184,7 @@ pub fn render(run: &RunOutput, charts: &[RenderedChart]) -> Result<String, Repor
     page.push_str("<main>\n");
     headline(&mut page, s);
     chart_section(&mut page, charts);
+    convergence_section(&mut page, run);
     scenario_section(&mut page, run);
     notes_section(&mut page);
     footer(&mut page, run);
@@ -264,6 +265,54 @@ fn chart_section(page: &mut String, charts: &[RenderedChart]) {
     }
 }
 
+/// Columns of the `convergence` table: path count, then (estimate, SE, unit) per shown column.
+const CONVERGENCE: [(&str, &str, Unit, &str); 3] = [
+    ("hedged_pd", "hedged_pd_se", Unit::Percent, "hedged"),
+    ("unhedged_pd", "unhedged_pd_se", Unit::Percent, "unhedged"),
+    ("trader_pnl_mean_usd", "trader_pnl_se_usd", Unit::Usd, ""),
+];
+
+/// The checkpoints of the `convergence` table; nothing when the run has no such table.
+fn convergence_section(page: &mut String, run: &RunOutput) {
+    let Some(table) = run.table("convergence") else {
+        return;
+    };
+    let Some(paths) = table.column("paths") else {
+        return;
+    };
+    let mut cols = Vec::with_capacity(CONVERGENCE.len());
+    for (value, se, unit, class) in CONVERGENCE {
+        let (Some(value), Some(se)) = (table.column(value), table.column(se)) else {
+            return;
+        };
+        cols.push((value, se, unit, class));
+    }
+    page.push_str("<h2 id=\"convergence\">Convergence</h2>\n");
+    page.push_str("<p class=\"muted\">Each row re-estimates on the first N paths of this run (in path order), ± one Monte Carlo standard error. If the estimates have settled, later rows stay within a couple of standard errors of the last one while the standard error halves every time N quadruples (1/√N); a row that still drifts by more means more paths are needed.</p>\n");
+    page.push_str("<table>\n<thead><tr><th>Paths</th><th>Hedged loan PD</th><th>Unhedged loan PD</th><th>Trader mean P&amp;L (USD)</th></tr></thead>\n<tbody>\n");
+    for (row, &n) in paths.iter().enumerate() {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td>",
+            escape(&summary::format(n, Unit::Integer))
+        );
+        for &(value, se, unit, class) in &cols {
+            let text = format!(
+                "{} ± {}",
+                summary::format(value[row], unit),
+                summary::format(se[row], unit)
+            );
+            if class.is_empty() {
+                let _ = write!(page, "<td>{}</td>", escape(&text));
+            } else {
+                let _ = write!(page, "<td class=\"{class}\">{}</td>", escape(&text));
+            }
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody>\n</table>\n");
+}
+
 fn scenario_section(page: &mut String, run: &RunOutput) {
     page.push_str("<h2>Scenario</h2>\n<p class=\"muted\">The merged scenario this run used (scenario.toml in the output folder).</p>\n");
     let _ = writeln!(page, "<pre>{}</pre>", escape(run.scenario_toml.trim_end()));
@@ -336,5 +385,20 @@ mod tests {
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("9.15 % ± 0.20 %"));
         assert!(!page.contains("http://") && !page.contains("https://"));
+    }
+
+    #[test]
+    fn convergence_section_lists_every_checkpoint_and_is_omitted_without_the_table() {
+        let mut run = crate::report::sample::sample_output();
+        let page = render(&run, &[]).unwrap();
+        let start = page.find("<h2 id=\"convergence\">").unwrap();
+        let section = &page[start..start + page[start..].find("</table>").unwrap()];
+        let rows = run.table("convergence").unwrap().rows();
+        assert_eq!(section.matches("<tr><td>").count(), rows);
+        assert!(section.contains("<tr><td>64</td>"));
+        assert!(section.contains("<tr><td>16,384</td>"));
+        run.tables.retain(|t| t.name != "convergence");
+        let page = render(&run, &[]).unwrap();
+        assert!(!page.contains("Convergence</h2>"));
     }
 }

@@ -47,6 +47,7 @@ pub fn sample_output() -> RunOutput {
             settlement_by_year(),
             sweep(),
             attribution(),
+            convergence(),
         ],
         scenario_toml: SAMPLE_SCENARIO.to_string(),
     }
@@ -352,6 +353,44 @@ fn attribution() -> Table {
                 120_000.0, 800_000.0, 540_000.0, 60_000.0, 310_000.0, 90_000.0,
             ],
         )
+}
+
+/// Checkpoints 64, 128, …, 16,384 and the total: running estimates wander around the final
+/// (summary) values by a fixed share of their standard error, which shrinks like 1/√n.
+fn convergence() -> Table {
+    let mut paths: Vec<f64> = (6..=14).map(|k| f64::from(k).exp2()).collect();
+    paths.push(SAMPLE_PATHS);
+    // Deviation from the final value in standard errors; the last checkpoint is the final value.
+    let wiggle = [1.1, -0.9, 0.7, -1.2, 0.5, -0.6, 0.4, -0.3, 0.2, 0.0];
+    let pd = |p_final: f64, sign: f64| -> (Vec<f64>, Vec<f64>) {
+        paths
+            .iter()
+            .zip(wiggle)
+            .map(|(&n, w)| {
+                let p = (p_final + sign * w * (p_final * (1.0 - p_final) / n).sqrt())
+                    .clamp(1.0 / n, 1.0);
+                (p, (p * (1.0 - p) / n).sqrt())
+            })
+            .unzip()
+    };
+    let (hedged, hedged_se) = pd(0.0915, 1.0);
+    let (unhedged, unhedged_se) = pd(0.2137, -1.0);
+    // Per-path trader P&L standard deviation implied by the summary's SE on 20,000 paths.
+    let pnl_sd = 28_300.0 * SAMPLE_PATHS.sqrt();
+    let pnl_se: Vec<f64> = paths.iter().map(|n| pnl_sd / n.sqrt()).collect();
+    let pnl_mean = pnl_se
+        .iter()
+        .zip(wiggle)
+        .map(|(se, w)| 512_000.0 - w * se)
+        .collect();
+    Table::new("convergence")
+        .with("paths", paths)
+        .with("hedged_pd", hedged)
+        .with("hedged_pd_se", hedged_se)
+        .with("unhedged_pd", unhedged)
+        .with("unhedged_pd_se", unhedged_se)
+        .with("trader_pnl_mean_usd", pnl_mean)
+        .with("trader_pnl_se_usd", pnl_se)
 }
 
 #[cfg(test)]

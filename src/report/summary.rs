@@ -43,6 +43,8 @@ pub enum Unit {
     Ratio,
     /// A count or average count, two decimals.
     Count,
+    /// A whole count with thousands separators: `16,384`.
+    Integer,
 }
 
 /// Formats one value in this unit.
@@ -57,6 +59,7 @@ pub fn format(value: f64, unit: Unit) -> String {
         Unit::UsdPerGpuHour => format!("${value:.3}"),
         Unit::Ratio => format!("{value:.3}"),
         Unit::Count => format!("{value:.2}"),
+        Unit::Integer => group_thousands(value),
     }
 }
 
@@ -77,6 +80,15 @@ pub fn format_with_se(summary: &Value, dotted_key: &str, unit: Unit) -> String {
 }
 
 fn format_usd(value: f64) -> String {
+    let grouped = group_thousands(value);
+    match grouped.strip_prefix('-') {
+        Some(abs) => format!("-${abs}"),
+        None => format!("${grouped}"),
+    }
+}
+
+/// `value` rounded to a whole number, with comma thousands separators.
+fn group_thousands(value: f64) -> String {
     let rounded = value.round();
     let sign = if rounded < 0.0 { "-" } else { "" };
     let digits = format!("{:.0}", rounded.abs());
@@ -87,7 +99,7 @@ fn format_usd(value: f64) -> String {
         }
         grouped.push(c);
     }
-    format!("{sign}${grouped}")
+    format!("{sign}{grouped}")
 }
 
 fn format_usd_compact(value: f64) -> String {
@@ -174,6 +186,8 @@ mod tests {
         assert_eq!(format(1_234_567.4, Unit::Usd), "$1,234,567");
         assert_eq!(format(-999.6, Unit::Usd), "-$1,000");
         assert_eq!(format(12.0, Unit::Usd), "$12");
+        assert_eq!(format(16_384.0, Unit::Integer), "16,384");
+        assert_eq!(format(-1_000.4, Unit::Integer), "-1,000");
         assert_eq!(format(2_500_000.0, Unit::UsdCompact), "$2.5m");
         assert_eq!(format(-35_000.0, Unit::UsdCompact), "-$35k");
         assert_eq!(format(f64::NAN, Unit::Ratio), "n/a");

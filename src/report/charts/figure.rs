@@ -22,6 +22,9 @@ pub enum AxisFormat {
     Layer,
     /// Days since close shown as years (`365` → `1.0y`).
     DaysAsYears,
+    /// The axis holds log2 of a count (a log scale); integer ticks are labelled with the count
+    /// (`6` → `64`, `14` → `16,384`).
+    Log2Count,
 }
 
 /// Where the legend sits.

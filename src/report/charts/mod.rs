@@ -5,6 +5,7 @@
 //! compute statistics (no quantiles, means or PDs here — only unit conversions and layout).
 
 pub mod attribution;
+pub mod convergence;
 pub mod default_curve;
 pub mod dscr_distribution;
 pub mod fan;
@@ -65,6 +66,7 @@ pub fn all_charts() -> Vec<Box<dyn Chart>> {
     charts.push(Box::new(im_coverage::ImCoverage));
     charts.push(Box::new(strike_sweep::StrikeSweep));
     charts.push(Box::new(attribution::LayerAttribution));
+    charts.push(Box::new(convergence::Convergence));
     charts
 }
 

@@ -249,7 +249,9 @@ pub fn draw<DB: DrawingBackend>(
 /// Tick count: every integer for layer/year axes (up to 30), else about 12.
 fn x_label_count(format: AxisFormat, x0: f64, x1: f64) -> usize {
     match format {
-        AxisFormat::Integer | AxisFormat::Layer => ((x1 - x0).ceil() as usize + 1).clamp(2, 30),
+        AxisFormat::Integer | AxisFormat::Layer | AxisFormat::Log2Count => {
+            ((x1 - x0).ceil() as usize + 1).clamp(2, 30)
+        }
         _ => 12,
     }
 }
@@ -322,7 +324,10 @@ pub fn tick(v: f64, format: AxisFormat) -> String {
         AxisFormat::UsdPerGpuHour => format!("${v:.2}"),
         AxisFormat::Integer if near_int => format!("{:.0}", v.round()),
         AxisFormat::Layer if near_int && v >= -0.5 => format!("L{:.0}", v.round()),
-        AxisFormat::Integer | AxisFormat::Layer => String::new(),
+        AxisFormat::Log2Count if near_int && (0.0..=52.0).contains(&v) => {
+            crate::report::summary::format(v.round().exp2(), crate::report::summary::Unit::Integer)
+        }
+        AxisFormat::Integer | AxisFormat::Layer | AxisFormat::Log2Count => String::new(),
         AxisFormat::DaysAsYears => trim(format!("{:.2}", v / 365.0)) + "y",
     }
 }
@@ -355,5 +360,8 @@ mod tests {
         assert_eq!(tick(1.5, AxisFormat::Number), "1.5");
         assert_eq!(tick(-0.0001, AxisFormat::Number), "0");
         assert_eq!(tick(2_000_000.0, AxisFormat::Usd), "$2.0m");
+        assert_eq!(tick(6.0, AxisFormat::Log2Count), "64");
+        assert_eq!(tick(14.0, AxisFormat::Log2Count), "16,384");
+        assert_eq!(tick(6.5, AxisFormat::Log2Count), "");
     }
 }
