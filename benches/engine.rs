@@ -3,6 +3,8 @@
 //! - `generator`: the raw random numbers the market consumes per path-day (4 standard normals
 //!   from Xoshiro256++) — the floor everything else is measured against;
 //! - `market`: the market kernel (correlated normals, exact OU steps, jumps, observation);
+//! - `market_contracts`: the market kernel plus both SPVs' contracts stepped every day (cluster,
+//!   swap accruals and settlements, loan payments, waterfall) — no margin, no accumulation;
 //! - `full_1_thread` / `full_all_threads`: the whole model (shocks, market, contracts, both
 //!   loans, accumulation) through the public engine API.
 //!
@@ -12,7 +14,8 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rand::Rng;
 use rand_distr::StandardNormal;
-use tenancy::engine::run::horizon_days;
+use tenancy::contract::PathContracts;
+use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
 use tenancy::engine::{simulate, NoopObserver, RunContext, RunSettings};
 use tenancy::market::MarketModel;
@@ -58,6 +61,30 @@ fn bench_engine(c: &mut Criterion) {
                     }
                     let f = market.observe(&st, &Overlay::NEUTRAL);
                     acc += f.index_price + f.utilization;
+                }
+            }
+            black_box(acc)
+        })
+    });
+
+    // Market + both SPVs' contracts (no margin agreement, no accumulation).
+    let ctx0 = RunContext::new(s, 1, 1.9, vec![true; s.shocks.len()]).expect("context");
+    g.bench_function("market_contracts", |b| {
+        b.iter(|| {
+            let mut acc = 0.0;
+            for p in 0..paths {
+                let mut rng = stream(1, p, purpose::MARKET);
+                let mut jrng = stream(1, p, purpose::JUMPS);
+                let mut st = market.initial_state(&mut jrng, 0);
+                let mut pc = PathContracts::new(&ctx0.terms);
+                for day in 0..horizon {
+                    if day > 0 {
+                        let z = market.correlated_normals(&mut rng);
+                        market.advance(&mut st, &z, &Overlay::NEUTRAL, &mut jrng);
+                    }
+                    let f = market.observe(&st, &Overlay::NEUTRAL);
+                    let rec = pc.step(&ctx0.terms, &day_market(&f));
+                    acc += rec.hedged.cash_usd;
                 }
             }
             black_box(acc)

@@ -23,6 +23,12 @@ impl ExactSum {
         // library call); identical result either way.
         let v = if y.abs() < 9.0e18 {
             y as i64 as i128
+        } else if y.abs() < 3.9e28 {
+            // Split exactly at 2^32 (scaling by a power of two is exact): two i64 conversions
+            // instead of the slow f64 → i128 library call.
+            let hi = (y / SCALE).floor();
+            let lo = y - hi * SCALE;
+            ((hi as i64 as i128) << 32) + lo as i64 as i128
         } else {
             y as i128
         };
@@ -90,6 +96,23 @@ impl Moments {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_values_convert_exactly() {
+        for x in [
+            3.0e10,
+            -3.0e10,
+            1.234_567_890_123e15,
+            -9.87e18,
+            4.4e20,
+            -1.0e27,
+            2.0f64.powi(60) + 2048.0,
+        ] {
+            let mut a = ExactSum::default();
+            a.add(x);
+            assert_eq!(a.0, (x * SCALE).round() as i128, "{x}");
+        }
+    }
 
     #[test]
     fn merge_order_does_not_change_bits() {
