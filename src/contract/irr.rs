@@ -107,7 +107,7 @@ mod tests {
         ] {
             let mut flows = vec![(0u32, outlay)];
             for k in 1..=48u32 {
-                flows.push((30 * k, monthly * (1.0 + growth).powi(k as i32)));
+                flows.push((30 * k, monthly * (1.0f64 + growth).powi(k as i32)));
             }
             flows.push((1440, terminal));
             let r = irr(&flows).unwrap();
