@@ -17,7 +17,9 @@ use crate::contract::{
     ContractError, ContractTerms, DayMarket, DayRecord, LoanOutcome, PathContracts, PathOutcome,
 };
 use crate::market::{DayFactors, MarketModel};
-use crate::metrics::accum::{convergence_bucket, Accumulator, Layout, LoanAcc, Series};
+use crate::metrics::accum::{
+    convergence_bucket, Accumulator, Layout, LoanAcc, Series, N_SERIES,
+};
 use crate::metrics::{Moments, QuantileSketch};
 use crate::scenario::InitialMargin;
 use crate::scenario::{FixedPrice, Scenario};
@@ -280,7 +282,15 @@ struct Scratch {
     margin: Option<PathMargin>,
     /// The even path of an antithetic pair, waiting for its partner.
     pending: Option<PathStats>,
+    /// Per-row series values of the last `buffered` paths, laid out [series][row][slot]
+    /// (NaN = no value), added to the histograms in one cache-friendly pass by `flush`.
+    rows_buf: Vec<f64>,
+    buffered: usize,
 }
+
+/// Paths whose row values are buffered before the histograms are updated: each histogram row
+/// (400 bins) is then hit this many times while it is in cache, instead of once per path.
+const ROW_BUFFER_PATHS: usize = 32;
 
 impl Scratch {
     fn new(ctx: &RunContext) -> Self {
@@ -289,7 +299,43 @@ impl Scratch {
             shocks: PathShocks::new(&ctx.scenario.shocks),
             margin: ctx.margin.as_ref().map(PathMargin::new),
             pending: None,
+            rows_buf: vec![f64::NAN; N_SERIES * ctx.layout.row_days.len() * ROW_BUFFER_PATHS],
+            buffered: 0,
         }
+    }
+
+    /// Add the buffered row values to the per-row statistics (exact, so the order is free).
+    fn flush(&mut self) {
+        if self.buffered == 0 {
+            return;
+        }
+        let n = self.buffered;
+        for (si, series) in self.acc.series.iter_mut().enumerate() {
+            let rows = series.moments.len();
+            for r in 0..rows {
+                let base = (si * rows + r) * ROW_BUFFER_PATHS;
+                for v in &mut self.rows_buf[base..base + n] {
+                    if !v.is_nan() {
+                        series.add(r, *v);
+                    }
+                    *v = f64::NAN;
+                }
+            }
+        }
+        self.buffered = 0;
+    }
+
+    /// Flush and hand over the accumulator.
+    fn into_acc(mut self) -> Accumulator {
+        self.flush();
+        self.acc
+    }
+
+    /// Merge another worker's scratch (both flushed first).
+    fn merge(&mut self, mut o: Scratch) {
+        self.flush();
+        o.flush();
+        self.acc.merge(&o.acc);
     }
 }
 
@@ -356,9 +402,9 @@ fn simulate_labelled(
         label,
         || Scratch::new(ctx),
         |sc, path| simulate_path(ctx, path, sc).map(|_| ()),
-        |a, b| a.acc.merge(&b.acc),
+        |a, b| a.merge(b),
     )?;
-    Ok(scratch.acc)
+    Ok(scratch.into_acc())
 }
 
 /// Paired differences `a − b` per path of two runs on common random numbers (same seed, same
@@ -523,12 +569,12 @@ pub fn simulate_with_paths(
             Ok(())
         },
         |a, b| {
-            a.0.acc.merge(&b.0.acc);
+            a.0.merge(b.0);
             a.1.extend(b.1);
         },
     )?;
     rows.sort_by_key(|r| r.path);
-    Ok((scratch.acc, rows))
+    Ok((scratch.into_acc(), rows))
 }
 
 fn check(x: f64, what: &'static str, path: u64, day: u32, seed: u64) -> Result<(), EngineError> {
@@ -757,6 +803,9 @@ fn simulate_path(
     let (mut next_row, mut next_year) = (0usize, 0usize);
     let mut swap_since_row = 0.0;
     let mut last_dscr: Option<f64> = None;
+    let rows = layout.row_days.len();
+    let slot = scratch.buffered;
+    let buf = &mut scratch.rows_buf;
     let end = run_path(ctx, path, &mut scratch.shocks, &mut scratch.margin, |pd| {
         let (f, rec) = (&pd.factors, &pd.record);
         let day = f.day;
@@ -771,22 +820,24 @@ fn simulate_path(
         }
         if next_row < layout.row_days.len() && layout.row_days[next_row] == day {
             check_day(f, path, seed)?;
-            check(rec.hedged.cash_usd, "hedged cash", path, day, seed)?;
-            check(rec.revenue_usd, "revenue", path, day, seed)?;
-            let series = &mut acc.series;
-            series[Series::Price as usize].add(next_row, f.index_price);
-            series[Series::OperatorPrice as usize].add(next_row, f.operator_price);
-            series[Series::Utilization as usize].add(next_row, f.utilization);
-            series[Series::Revenue as usize].add(next_row, rec.revenue_usd);
+            let mut put = |series: Series, v: f64, what: &'static str| -> Result<(), EngineError> {
+                check(v, what, path, day, seed)?;
+                buf[((series as usize) * rows + next_row) * ROW_BUFFER_PATHS + slot] = v;
+                Ok(())
+            };
+            put(Series::Price, f.index_price, "index price")?;
+            put(Series::OperatorPrice, f.operator_price, "operator price")?;
+            put(Series::Utilization, f.utilization, "utilization")?;
+            put(Series::Revenue, rec.revenue_usd, "revenue")?;
             if let Some(d) = last_dscr {
-                series[Series::Dscr as usize].add(next_row, d);
+                put(Series::Dscr, d, "DSCR")?;
             }
-            series[Series::Cash as usize].add(next_row, rec.hedged.cash_usd);
-            series[Series::Dsra as usize].add(next_row, rec.hedged.dsra_usd);
-            series[Series::Collateral as usize].add(next_row, rec.collateral_value_usd);
+            put(Series::Cash, rec.hedged.cash_usd, "hedged cash")?;
+            put(Series::Dsra, rec.hedged.dsra_usd, "DSRA")?;
+            put(Series::Collateral, rec.collateral_value_usd, "collateral")?;
             if let Some(md) = &pd.margin {
-                series[Series::MarginBalance as usize].add(next_row, md.vm_usd);
-                series[Series::Exposure as usize].add(next_row, md.exposure_usd);
+                put(Series::MarginBalance, md.vm_usd, "margin balance")?;
+                put(Series::Exposure, md.exposure_usd, "exposure")?;
             }
             acc.swap_net_row[next_row].add(swap_since_row);
             swap_since_row = 0.0;
@@ -839,6 +890,10 @@ fn simulate_path(
         );
     }
     acc.paths += 1;
+    scratch.buffered += 1;
+    if scratch.buffered == ROW_BUFFER_PATHS {
+        scratch.flush();
+    }
     let (tdef, calls, peak) = scratch.margin.as_ref().map_or((false, 0.0, 0.0), |pm| {
         let sm = &pm.csa.summary;
         (
