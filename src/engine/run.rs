@@ -17,9 +17,7 @@ use crate::contract::{
     ContractError, ContractTerms, DayMarket, DayRecord, LoanOutcome, PathContracts, PathOutcome,
 };
 use crate::market::{DayFactors, MarketModel};
-use crate::metrics::accum::{
-    convergence_bucket, Accumulator, Layout, LoanAcc, Series, N_SERIES,
-};
+use crate::metrics::accum::{convergence_bucket, Accumulator, Layout, LoanAcc, Series, N_SERIES};
 use crate::metrics::{Moments, QuantileSketch};
 use crate::scenario::InitialMargin;
 use crate::scenario::{FixedPrice, Scenario};
