@@ -115,7 +115,7 @@ pub struct LoanAcc {
     pub defaults_by_row: Vec<u64>,
     /// Defaults by loan year (index 0 = year 1).
     pub defaults_by_year: Vec<u64>,
-    /// Defaults by cause: payment, DSCR covenant, utilization covenant, trader close-out.
+    /// Defaults by cause: payment, DSCR covenant, utilization covenant (slot 3 unused).
     pub defaults_by_cause: [u64; 4],
     /// Loss per path in dollars (0 without default).
     pub loss: Moments,

@@ -80,7 +80,6 @@ fn loan_summary(l: &LoanAcc, paths: u64, principal: f64) -> Value {
         ("payment", json!(l.defaults_by_cause[0])),
         ("dscr_covenant", json!(l.defaults_by_cause[1])),
         ("utilization_covenant", json!(l.defaults_by_cause[2])),
-        ("trader_closeout", json!(l.defaults_by_cause[3])),
     ]);
     obj(vec![
         ("pd", num(pd)),
