@@ -349,6 +349,12 @@ pub fn periods_table(acc: &Accumulator) -> Table {
                 s.hist.iter().map(|h| h.quantile(q)).collect(),
             );
         }
+        // Paths with a value on the row (a DSCR exists only from the first payment, the margin
+        // balance only while the CSA runs): rows with 0 carry no information.
+        t.push(
+            format!("{name}_paths"),
+            s.moments.iter().map(|m| m.n as f64).collect(),
+        );
     }
     let n = acc.paths.max(1) as f64;
     for (name, l) in [

@@ -104,10 +104,31 @@ impl Chart for FanChart {
                 &format!("{s}_mean"),
             ],
         )?;
+        // Keep only rows where some path has a value (`<series>_paths` > 0, when present).
+        let keep: Vec<bool> = match periods.column(&format!("{s}_paths")) {
+            Some(n) => n.iter().map(|&c| c > 0.0).collect(),
+            None => vec![true; day.len()],
+        };
+        let pick = |c: &[f64]| -> Vec<f64> {
+            c.iter()
+                .zip(&keep)
+                .filter(|(_, &k)| k)
+                .map(|(v, _)| *v)
+                .collect()
+        };
+        let (day, p05, p25, p50, p75, p95, mean) = (
+            pick(day),
+            pick(p05),
+            pick(p25),
+            pick(p50),
+            pick(p75),
+            pick(p95),
+            pick(mean),
+        );
         if day.is_empty() {
             return None;
         }
-        let x = days_to_years(day);
+        let x = days_to_years(&day);
         let mut fig = Figure::new(
             self.title,
             "Years since financial close",
