@@ -44,6 +44,20 @@ pub struct MarginInfo {
     pub stress: Option<crate::csa::im::StressIm>,
 }
 
+impl Simulated {
+    /// The result of running `ctx` into `acc` at the resolved `(fixed price, par SE)`.
+    pub fn from_ctx(ctx: &RunContext, acc: Accumulator, (fixed, par_se): (f64, f64)) -> Self {
+        Simulated {
+            acc,
+            fixed_price_usd_per_gpu_hour: fixed,
+            par_pilot: matches!(ctx.scenario.swap.fixed_price, FixedPrice::Par)
+                .then_some((fixed, par_se)),
+            principal_usd: ctx.terms.schedule().principal_usd,
+            margin: MarginInfo::of(ctx),
+        }
+    }
+}
+
 impl MarginInfo {
     fn of(ctx: &RunContext) -> Option<Self> {
         ctx.margin.as_ref().map(|m| MarginInfo {
@@ -144,13 +158,7 @@ pub fn simulate_with(
     let ctx =
         RunContext::with_initial_margin(s, settings.seed, fixed, shocks_enabled, im_override_usd)?;
     let acc = simulate(&ctx, settings, obs)?;
-    Ok(Simulated {
-        acc,
-        fixed_price_usd_per_gpu_hour: fixed,
-        par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some((fixed, par_se)),
-        principal_usd: ctx.terms.schedule().principal_usd,
-        margin: MarginInfo::of(&ctx),
-    })
+    Ok(Simulated::from_ctx(&ctx, acc, (fixed, par_se)))
 }
 
 /// The `summary.json` of a simulated scenario (machine-independent), plus `extra` top-level
@@ -477,14 +485,7 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
         let ctx = RunContext::new(s, settings.seed, fixed.0, all_on).map_err(CliError::run)?;
         let (acc, rows) = crate::engine::run::simulate_with_paths(&ctx, &settings, &progress)
             .map_err(CliError::run)?;
-        let sim = Simulated {
-            acc,
-            fixed_price_usd_per_gpu_hour: fixed.0,
-            par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some(fixed),
-            principal_usd: ctx.terms.schedule().principal_usd,
-            margin: MarginInfo::of(&ctx),
-        };
-        (sim, Some(rows))
+        (Simulated::from_ctx(&ctx, acc, fixed), Some(rows))
     } else {
         (
             simulate_run(s, &settings, all_on, &progress).map_err(CliError::run)?,
@@ -561,13 +562,7 @@ pub fn run_to_target_se(
         };
         acc.merge(&simulate(&ctx, &part, obs).map_err(CliError::run)?);
         batches += 1;
-        let sim = Simulated {
-            acc,
-            fixed_price_usd_per_gpu_hour: fixed,
-            par_pilot: matches!(s.swap.fixed_price, FixedPrice::Par).then_some((fixed, par_se)),
-            principal_usd: ctx.terms.schedule().principal_usd,
-            margin: MarginInfo::of(&ctx),
-        };
+        let sim = Simulated::from_ctx(&ctx, acc, (fixed, par_se));
         settings.paths = lo + batch;
         let summ = build_summary(s, settings, &sim, vec![]);
         let Some(se) = summ
@@ -602,20 +597,16 @@ pub fn print_headline(s: &Value, dir: &Path) {
         get(s, "/run/paths"),
         get(s, "/run/seed")
     );
-    println!(
-        "  PD hedged   {:>7.3} % ± {:.3}   EL ${:>12.0} ± {:.0}",
-        100.0 * get(s, "/loan/hedged/pd"),
-        100.0 * get(s, "/loan/hedged/pd_se"),
-        get(s, "/loan/hedged/expected_loss"),
-        get(s, "/loan/hedged/expected_loss_se")
-    );
-    println!(
-        "  PD unhedged {:>7.3} % ± {:.3}   EL ${:>12.0} ± {:.0}",
-        100.0 * get(s, "/loan/unhedged/pd"),
-        100.0 * get(s, "/loan/unhedged/pd_se"),
-        get(s, "/loan/unhedged/expected_loss"),
-        get(s, "/loan/unhedged/expected_loss_se")
-    );
+    for (label, loan) in [("hedged  ", "hedged"), ("unhedged", "unhedged")] {
+        let at = |k: &str| get(s, &format!("/loan/{loan}/{k}"));
+        println!(
+            "  PD {label} {:>7.3} % ± {:.3}   EL ${:>12.0} ± {:.0}",
+            100.0 * at("pd"),
+            100.0 * at("pd_se"),
+            at("expected_loss"),
+            at("expected_loss_se")
+        );
+    }
     println!(
         "  swap fixed {:.4} $/GPU-h  (par {:.4} ± {:.4})   trader P&L mean ${:.0} ± {:.0}, ES97.5 ${:.0}",
         get(s, "/swap/fixed_price"),
@@ -704,15 +695,10 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Resul
     for p in &parts {
         acc.merge(&p.acc);
     }
-    let sim = Simulated {
-        acc,
-        fixed_price_usd_per_gpu_hour: fixed,
-        par_pilot: first
-            .par_pilot_bits
-            .map(|(a, b)| (f64::from_bits(a), f64::from_bits(b))),
-        principal_usd: ctx.terms.schedule().principal_usd,
-        margin: MarginInfo::of(&ctx),
-    };
+    let par_se = first
+        .par_pilot_bits
+        .map_or(0.0, |(_, se)| f64::from_bits(se));
+    let sim = Simulated::from_ctx(&ctx, acc, (fixed, par_se));
     let summary = build_summary(s, &settings, &sim, vec![]);
     let out_run = RunOutput {
         summary,

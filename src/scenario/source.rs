@@ -207,15 +207,9 @@ fn walk_item(
         toml_edit::Item::ArrayOfTables(a) => {
             let mut all = a.span();
             for (i, t) in a.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                let index = out.len();
-                out.push(SpanEntry {
-                    path: p.clone(),
-                    range: None,
-                    replaces: false,
+                let r = array_element(path, i, out, |p, out| {
+                    union(t.span(), walk_table(t, p, true, out))
                 });
-                let r = union(t.span(), walk_table(t, &p, true, out));
-                out[index].range = r.clone();
                 all = union(all, r);
             }
             all
@@ -223,6 +217,26 @@ fn walk_item(
         toml_edit::Item::Value(v) => walk_value(v, path, inside_replaced, out),
         toml_edit::Item::None => None,
     }
+}
+
+/// Record element `i` of the array at `path`: its entry comes before its children's, and its
+/// range is what `walk` returns for it (the union of its own span and its children's).
+fn array_element(
+    path: &str,
+    i: usize,
+    out: &mut Vec<SpanEntry>,
+    walk: impl FnOnce(&str, &mut Vec<SpanEntry>) -> Option<Range<usize>>,
+) -> Option<Range<usize>> {
+    let p = format!("{path}[{i}]");
+    let index = out.len();
+    out.push(SpanEntry {
+        path: p.clone(),
+        range: None,
+        replaces: false,
+    });
+    let r = walk(&p, out);
+    out[index].range = r.clone();
+    r
 }
 
 fn walk_value(
@@ -245,15 +259,9 @@ fn walk_value(
         toml_edit::Value::Array(a) => {
             let mut all = a.span();
             for (i, v) in a.iter().enumerate() {
-                let p = format!("{path}[{i}]");
-                let index = out.len();
-                out.push(SpanEntry {
-                    path: p.clone(),
-                    range: None,
-                    replaces: false,
+                let r = array_element(path, i, out, |p, out| {
+                    union(v.span(), walk_value(v, p, true, out))
                 });
-                let r = union(v.span(), walk_value(v, &p, true, out));
-                out[index].range = r.clone();
                 all = union(all, r);
             }
             all
