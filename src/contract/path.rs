@@ -825,7 +825,7 @@ impl PathContracts {
     pub fn pending_settlement_to_spv_usd(&self, terms: &ContractTerms, m: &DayMarket) -> f64 {
         let time = m.day.saturating_add(1);
         let maturity = terms.maturity_day();
-        let period_end = time % terms.swap.period_days.max(1) == 0 || time == maturity;
+        let (period_end, _) = terms.events_at(time);
         if m.day >= maturity || !period_end || self.hedged.done {
             return 0.0;
         }
@@ -890,7 +890,7 @@ impl PathContracts {
                 }
             }
             let time = t + 1;
-            let period_end = time % terms.swap.period_days.max(1) == 0 || time == maturity;
+            let (period_end, payment_day) = terms.events_at(time);
             if period_end {
                 rec.is_settlement_day = true;
                 let n_p = terms.notional_factor(self.period_start);
@@ -918,7 +918,7 @@ impl PathContracts {
                 self.period_start = time;
             }
             let interval = terms.schedule.payment_interval_days;
-            if time % interval == 0 {
+            if payment_day {
                 rec.is_payment_day = true;
                 let k = (time / interval) as usize;
                 let util = match &terms.utilization_covenant {

@@ -34,6 +34,11 @@ pub struct ContractTerms {
     pub(crate) dsra_target_after: Vec<f64>,
     /// exp(−rate · t / 365) for t = 0..=horizon days.
     pub(crate) discount: Vec<f64>,
+    /// Notional factor n(t) for t = 0..=horizon days (looked up every day of every path).
+    notional: Vec<f64>,
+    /// Per time t = 0..=horizon: bit 0 = a calculation period ends at t, bit 1 = a loan payment
+    /// falls at t (saves two integer divisions per path-day).
+    event_flags: Vec<u8>,
     horizon_days: u32,
     maturity_day: u32,
     loan_years: usize,
@@ -112,7 +117,25 @@ impl ContractTerms {
             .map(|d| super::irr::discount_factor(s.simulation.discount_rate, d))
             .collect();
         let loan_years = (f64::from(maturity_day) / DAYS_PER_YEAR).ceil().max(1.0) as usize;
+        let notional = (0..=horizon_days)
+            .map(|d| schedule.notional_factor(d))
+            .collect();
+        let period = s.swap.period_days.max(1);
+        let event_flags = (0..=horizon_days)
+            .map(|t| {
+                let mut f = 0u8;
+                if t % period == 0 || t == maturity_day {
+                    f |= 1;
+                }
+                if interval > 0 && t % interval == 0 {
+                    f |= 2;
+                }
+                f
+            })
+            .collect();
         Ok(Self {
+            notional,
+            event_flags,
             cluster,
             collateral: CollateralModel::new(&s.cluster, &s.collateral, horizon_days),
             equity_investment_usd: capex_usd - schedule.principal_usd + initial_dsra_usd,
@@ -154,7 +177,22 @@ impl ContractTerms {
 
     /// Notional factor n(t) at time `day`: scheduled balance / original principal.
     pub fn notional_factor(&self, day: u32) -> f64 {
-        self.schedule.notional_factor(day)
+        match self.notional.get(day as usize) {
+            Some(&n) => n,
+            None => self.schedule.notional_factor(day),
+        }
+    }
+
+    /// (a calculation period ends, a loan payment falls) at time `time`.
+    #[inline]
+    pub(crate) fn events_at(&self, time: u32) -> (bool, bool) {
+        match self.event_flags.get(time as usize) {
+            Some(&f) => (f & 1 != 0, f & 2 != 0),
+            None => (
+                time % self.swap.period_days.max(1) == 0 || time == self.maturity_day,
+                time % self.schedule.payment_interval_days.max(1) == 0,
+            ),
+        }
     }
 
     /// Discount factor at time `day` (flat beyond the horizon).
