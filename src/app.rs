@@ -330,6 +330,25 @@ fn write_options(o: &OutputArgs) -> WriteOptions {
     }
 }
 
+/// Refuse, before any simulation, an output folder the report writer would refuse to replace:
+/// an existing file, or a non-empty folder that is not a tenancy run (no `summary.json`).
+pub fn check_out_dir(dir: &Path) -> Result<(), CliError> {
+    if dir.is_file() {
+        return Err(CliError::input(anyhow!(
+            "--out {}: is a file, not a folder",
+            dir.display()
+        )));
+    }
+    let non_empty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some());
+    if non_empty && !dir.join("summary.json").is_file() && !dir.join(PARTIAL_FILE).is_file() {
+        return Err(CliError::input(anyhow!(
+            "--out {}: exists and is not a tenancy run folder (no summary.json); refusing to replace it",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 fn default_out(s: &Scenario, suffix: &str) -> PathBuf {
     PathBuf::from("output").join(format!("{}{suffix}", s.name))
 }
@@ -410,6 +429,9 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     let mut settings = settings_from(&a.sim, s)?;
     let progress = Progress::new(a.sim.quiet);
     let all_on = vec![true; s.shocks.len()];
+    if let Some(o) = &a.out {
+        check_out_dir(o)?;
+    }
     if let Some(spec) = &a.shard {
         let (i, n) = parse_shard(spec)?;
         // Antithetic pairs are never split across shards.
@@ -625,6 +647,7 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, common: &OutputArgs) -> Resul
     if dirs.is_empty() {
         return Err(CliError::input(anyhow!("merge: no shard folders given")));
     }
+    check_out_dir(out)?;
     let mut parts: Vec<Partial> = Vec::new();
     for d in dirs {
         let p = d.join(PARTIAL_FILE);
@@ -872,6 +895,9 @@ pub fn sweep_command(a: &SweepArgs) -> Result<(), CliError> {
         loaded_points.push(l);
     }
     let base = load_scenario(a.scenario.as_deref(), &fixed)?;
+    if let Some(o) = &a.out {
+        check_out_dir(o)?;
+    }
     let progress = Progress::new(a.sim.quiet);
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); axes.len() + SWEEP_METRICS.len()];
     let mut point_col = Vec::new();

@@ -75,6 +75,9 @@ pub fn margin_command(a: &MarginArgs) -> Result<(), CliError> {
     let loaded = load_scenario(a.scenario.as_deref(), &overrides)?;
     let s = &loaded.scenario;
     let settings = settings_from(&a.sim, s)?;
+    if let Some(o) = &a.out {
+        crate::app::check_out_dir(o)?;
+    }
     let progress = Progress::new(a.sim.quiet);
     let fixed = resolve_fixed_price(s, &settings, &progress).map_err(CliError::run)?;
     let ctx = RunContext::new(s, settings.seed, fixed.0, vec![true; s.shocks.len()])

@@ -462,3 +462,22 @@ fn exposure_statement_lists_excluded_layers_and_rejects_bad_records() {
     let v: serde_json::Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
     assert!(v.to_string().contains("L1"), "{v}");
 }
+
+#[test]
+fn an_output_folder_that_is_not_a_run_is_refused_before_simulating() {
+    let t = tempfile::tempdir().unwrap();
+    let keep = t.path().join("notes.txt");
+    fs::write(&keep, "mine").unwrap();
+    let r = tenancy()
+        .args(["run", "--paths", "10", "--quiet", "--out"])
+        .arg(t.path())
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&r.get_output().stderr).contains("not a tenancy run folder"));
+    assert_eq!(fs::read_to_string(&keep).unwrap(), "mine");
+    tenancy()
+        .args(["run", "--paths", "10", "--quiet", "--out"])
+        .arg(&keep)
+        .assert()
+        .code(2);
+}
