@@ -4,7 +4,7 @@
 //! compute percentiles.
 
 use super::figure::{AxisFormat, Figure, Layer, LegendAt};
-use super::{bin_rects, columns, Chart};
+use super::{columns, push_hedged_unhedged_bars, Chart};
 use crate::report::style::palette;
 use crate::report::summary::{self, Unit};
 use crate::report::RunOutput;
@@ -35,18 +35,7 @@ impl Chart for MinDscrDistribution {
         );
         fig.y_include_zero = true;
         fig.legend = LegendAt::UpperRight;
-        fig.layers.push(Layer::Bars {
-            rects: bin_rects(lower, upper, unhedged),
-            color: palette::VERMILLION,
-            opacity: 0.45,
-            label: Some("Unhedged loan".into()),
-        });
-        fig.layers.push(Layer::Bars {
-            rects: bin_rects(lower, upper, hedged),
-            color: palette::BLUE,
-            opacity: 0.45,
-            label: Some("Hedged loan".into()),
-        });
+        push_hedged_unhedged_bars(&mut fig, lower, upper, hedged, unhedged);
         fig.layers.push(Layer::VMarker {
             x: 1.0,
             color: palette::INK,

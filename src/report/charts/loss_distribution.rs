@@ -5,7 +5,7 @@
 //! compute VaR or ES.
 
 use super::figure::{AxisFormat, Figure, Layer, LegendAt};
-use super::{bin_rects, columns, Chart};
+use super::{columns, push_hedged_unhedged_bars, Chart};
 use crate::report::style::palette;
 use crate::report::summary::{self, Unit};
 use crate::report::RunOutput;
@@ -39,18 +39,7 @@ impl Chart for LossDistribution {
         fig.y_include_zero = true;
         fig.legend = LegendAt::UpperRight;
         let clipped = clip_dominant_first_bin(&mut fig, hedged, unhedged);
-        fig.layers.push(Layer::Bars {
-            rects: bin_rects(lower, upper, unhedged),
-            color: palette::VERMILLION,
-            opacity: 0.45,
-            label: Some("Unhedged loan".into()),
-        });
-        fig.layers.push(Layer::Bars {
-            rects: bin_rects(lower, upper, hedged),
-            color: palette::BLUE,
-            opacity: 0.45,
-            label: Some("Hedged loan".into()),
-        });
+        push_hedged_unhedged_bars(&mut fig, lower, upper, hedged, unhedged);
         let markers = [
             ("hedged", "credit_var_99", "VaR 99%", palette::BLUE, true),
             (

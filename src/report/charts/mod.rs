@@ -116,6 +116,32 @@ pub(crate) fn bin_rects(lower: &[f64], upper: &[f64], count: &[f64]) -> Vec<(f64
         .collect()
 }
 
+/// The overlaid hedged vs unhedged histogram bars every loan-distribution chart draws (unhedged
+/// first, so the hedged bars sit on top), in the shared palette.
+pub(crate) fn push_hedged_unhedged_bars(
+    fig: &mut figure::Figure,
+    lower: &[f64],
+    upper: &[f64],
+    hedged: &[f64],
+    unhedged: &[f64],
+) {
+    for (counts, color, label) in [
+        (
+            unhedged,
+            crate::report::style::palette::VERMILLION,
+            "Unhedged loan",
+        ),
+        (hedged, crate::report::style::palette::BLUE, "Hedged loan"),
+    ] {
+        fig.layers.push(figure::Layer::Bars {
+            rects: bin_rects(lower, upper, counts),
+            color,
+            opacity: 0.45,
+            label: Some(label.into()),
+        });
+    }
+}
+
 /// Days since close → years (365-day years), for time axes.
 pub(crate) fn days_to_years(days: &[f64]) -> Vec<f64> {
     days.iter().map(|d| d / 365.0).collect()
