@@ -96,6 +96,9 @@ pub fn sim_overrides(sim: &SimArgs) -> Result<Vec<(String, String)>, CliError> {
     if sim.antithetic {
         o.push(("simulation.antithetic".into(), "true".into()));
     }
+    if sim.importance_sampling {
+        o.push(("simulation.importance_sampling".into(), "true".into()));
+    }
     Ok(o)
 }
 
@@ -155,8 +158,9 @@ pub fn simulate_with(
     (fixed, par_se): (f64, f64),
     obs: &dyn Observer,
 ) -> Result<Simulated, EngineError> {
-    let ctx =
+    let mut ctx =
         RunContext::with_initial_margin(s, settings.seed, fixed, shocks_enabled, im_override_usd)?;
+    ctx.resolve_importance(obs)?;
     let acc = simulate(&ctx, settings, obs)?;
     Ok(Simulated::from_ctx(&ctx, acc, (fixed, par_se)))
 }
@@ -201,6 +205,13 @@ pub fn build_summary(
     extra.push(("qacu", qacu_summary(s, &sim.acc)));
     if let Some(m) = &sim.margin {
         extra.push(("margin", margin_summary(m, &sim.acc)));
+    }
+    if let Some(imp) = &sim.acc.importance {
+        let plain = (sim.acc.hedged.default.mean(), sim.acc.unhedged.default.mean());
+        extra.push((
+            "importance_sampling",
+            crate::metrics::importance::importance_summary(imp, plain),
+        ));
     }
     summary::summary(
         &sim.acc,
@@ -504,7 +515,8 @@ pub fn run_command(a: &RunArgs) -> Result<(), CliError> {
     }
     let (sim, path_rows) = if a.paths_table {
         let fixed = resolve_fixed_price(s, &settings, &progress).map_err(CliError::run)?;
-        let ctx = RunContext::new(s, settings.seed, fixed.0, all_on).map_err(CliError::run)?;
+        let mut ctx = RunContext::new(s, settings.seed, fixed.0, all_on).map_err(CliError::run)?;
+        ctx.resolve_importance(&progress).map_err(CliError::run)?;
         let (acc, rows) = crate::engine::run::simulate_with_paths(&ctx, &settings, &progress)
             .map_err(CliError::run)?;
         (Simulated::from_ctx(&ctx, acc, fixed), Some(rows))
@@ -571,8 +583,9 @@ pub fn run_to_target_se(
     let se_key = format!("{}_se", key.trim());
     let batch = settings.paths;
     let (fixed, par_se) = resolve_fixed_price(s, settings, obs).map_err(CliError::run)?;
-    let ctx = RunContext::new(s, settings.seed, fixed, vec![true; s.shocks.len()])
+    let mut ctx = RunContext::new(s, settings.seed, fixed, vec![true; s.shocks.len()])
         .map_err(CliError::run)?;
+    ctx.resolve_importance(obs).map_err(CliError::run)?;
     let mut acc = Accumulator::new(ctx.layout.clone());
     let mut batches = 0u64;
     loop {
@@ -627,6 +640,16 @@ pub fn print_headline(s: &Value, dir: &Path) {
             100.0 * at("pd_se"),
             at("expected_loss"),
             at("expected_loss_se")
+        );
+    }
+    if s.get("importance_sampling").is_some() {
+        let at = |k: &str| get(s, &format!("/importance_sampling/hedged/{k}"));
+        println!(
+            "  PD hedged, importance sampled {:.3} % ± {:.3}  (variance ratio {:.1}×, ESS {:.0})",
+            100.0 * at("pd"),
+            100.0 * at("pd_se"),
+            at("variance_ratio"),
+            get(s, "/importance_sampling/effective_sample_size")
         );
     }
     println!(

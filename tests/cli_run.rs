@@ -123,6 +123,45 @@ fn antithetic_shards_keep_pairs_together_and_merge_to_the_single_run() {
 }
 
 #[test]
+fn importance_sampled_shards_merge_to_the_single_run_and_threads_do_not_matter() {
+    let t = tempfile::tempdir().unwrap();
+    let is = [
+        "--paths",
+        "200",
+        "--importance-sampling",
+        "--set",
+        "simulation.importance_pilot_paths=300",
+    ];
+    let single = t.path().join("single");
+    run(&single, &[&is[..], &["--threads", "1"]].concat());
+    let expected = fs::read(single.join("summary.json")).unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&expected).unwrap();
+    let imp = &s["importance_sampling"];
+    assert_eq!(imp["paths"], 200);
+    assert_eq!(imp["method"], "cross_entropy");
+    assert!(imp["hedged"]["pd_se"].as_f64().unwrap() >= 0.0);
+    let two = t.path().join("two");
+    run(&two, &[&is[..], &["--threads", "2"]].concat());
+    assert_eq!(fs::read(two.join("summary.json")).unwrap(), expected);
+    let mut dirs = Vec::new();
+    for i in 1..=2 {
+        let d = t.path().join(format!("s{i}"));
+        run(&d, &[&is[..], &["--shard", &format!("{i}/2")]].concat());
+        dirs.push(d);
+    }
+    let merged = t.path().join("merged");
+    tenancy()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--no-charts")
+        .assert()
+        .success();
+    assert_eq!(fs::read(merged.join("summary.json")).unwrap(), expected);
+}
+
+#[test]
 fn merge_rejects_missing_or_foreign_shards() {
     let t = tempfile::tempdir().unwrap();
     let a = t.path().join("a");

@@ -487,3 +487,40 @@ fn json_schema_names_the_sections() {
         assert!(props.contains_key(key), "schema lacks {key}");
     }
 }
+
+#[test]
+fn importance_sampling_settings_are_checked() {
+    let o = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let loaded = load_embedded_base(&[
+        o("simulation.importance_sampling", "true"),
+        o("simulation.importance_shift_sd", "-1.5"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let is = loaded.scenario.simulation.importance.expect("on");
+    assert_eq!(is.shift, tenancy::scenario::ImportanceShift::Sd(-1.5));
+    let auto = load_embedded_base(&[o("simulation.importance_sampling", "true")]).unwrap();
+    assert_eq!(
+        auto.scenario.simulation.importance.map(|i| i.shift),
+        Some(tenancy::scenario::ImportanceShift::Auto)
+    );
+
+    let errors = load_embedded_base(&[
+        o("simulation.importance_sampling", "true"),
+        o("simulation.antithetic", "true"),
+        o("simulation.importance_shift_sd", "9"),
+        o("simulation.importance_pilot_paths", "0"),
+    ])
+    .expect_err("three problems");
+    assert_eq!(
+        find(&errors, "simulation.importance_sampling").message,
+        "cannot be combined with simulation.antithetic (choose one variance reduction)"
+    );
+    assert_eq!(
+        find(&errors, "simulation.importance_shift_sd").message,
+        "must be in [-8, 8], got 9"
+    );
+    find(&errors, "simulation.importance_pilot_paths");
+    let errors = load_embedded_base(&[o("simulation.importance_shift_sd", "\"often\"")])
+        .expect_err("not a number or auto");
+    find(&errors, "simulation.importance_shift_sd");
+}

@@ -71,6 +71,10 @@ pub struct SimArgs {
     /// Antithetic variates (same as `--set simulation.antithetic=true`).
     #[arg(long)]
     pub antithetic: bool,
+    /// Add an importance-sampling pass for rare loan defaults (same as `--set
+    /// simulation.importance_sampling=true`; the shift is `simulation.importance_shift_sd`).
+    #[arg(long)]
+    pub importance_sampling: bool,
 }
 
 /// Flags shared by commands that write an output folder.

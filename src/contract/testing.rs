@@ -25,6 +25,7 @@ pub fn small_scenario() -> Scenario {
             discount_rate: 0.0,
             report_interval_days: 7,
             antithetic: false,
+            importance: None,
         },
         cluster: Cluster {
             gpus: 10,

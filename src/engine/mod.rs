@@ -1,5 +1,6 @@
 //! Path engine: random streams, the daily path loop, rayon batches, observers.
 //! Must not: do I/O.
+pub mod importance;
 pub mod margin;
 pub mod observer;
 pub mod run;

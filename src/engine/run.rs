@@ -10,6 +10,7 @@
 //! waterfall) → the row statistics. At the end of the path its outcome goes into the
 //! accumulator. Must not: do I/O or print (progress goes through [`Observer`]).
 
+use super::importance::{ImportancePlan, FactorTilt, SegmentSums, MAX_SEGMENTS};
 use super::margin::{MarginDay, MarginSetup, PathMargin};
 use super::observer::Observer;
 use super::streams::{purpose, stream};
@@ -20,7 +21,7 @@ use crate::market::{DayFactors, MarketModel};
 use crate::metrics::accum::{convergence_bucket, Accumulator, Layout, LoanAcc, Series, N_SERIES};
 use crate::metrics::{Moments, QuantileSketch};
 use crate::scenario::InitialMargin;
-use crate::scenario::{FixedPrice, Scenario};
+use crate::scenario::{FixedPrice, Scenario, N_FACTORS};
 use crate::shocks::{Overlay, PathShocks};
 use rand::Rng;
 use rayon::prelude::*;
@@ -86,6 +87,9 @@ pub struct RunContext<'a> {
     pub shocks_enabled: Vec<bool>,
     /// The margin agreement (None when the swap has no modelled MTM: `two_leg`, `none`).
     pub margin: Option<MarginSetup>,
+    /// The importance-sampling pass [`simulate`] adds (None until [`RunContext::resolve_importance`]
+    /// is called on a scenario that asks for it).
+    pub importance: Option<ImportancePlan>,
 }
 
 /// Paths of the pilot that sizes a `var` initial margin (the run seed's first paths).
@@ -138,6 +142,7 @@ impl<'a> RunContext<'a> {
             fixed_price_usd_per_gpu_hour,
             shocks_enabled,
             margin,
+            importance: None,
         };
         if im_override_usd.is_none()
             && matches!(s.csa.initial_margin, InitialMargin::Var { .. })
@@ -157,6 +162,13 @@ impl<'a> RunContext<'a> {
         }
         Ok(ctx)
     }
+
+    /// Resolve the scenario's importance-sampling pass (running the cross-entropy pilot for
+    /// `"auto"`), so [`simulate`] adds it; a no-op when the scenario does not ask for one.
+    pub fn resolve_importance(&mut self, obs: &dyn Observer) -> Result<(), EngineError> {
+        self.importance = super::importance::plan(self, obs)?;
+        Ok(())
+    }
 }
 
 /// MPOR losses of the VaR pilot: non-overlapping windows on the first [`VAR_PILOT_PATHS`] paths
@@ -175,7 +187,7 @@ pub fn mpor_loss_pilot(ctx: &RunContext) -> Result<Vec<f64>, EngineError> {
         "var pilot",
         || (Scratch::new(ctx), Vec::new()),
         |(sc, out), path| {
-            run_path(ctx, path, &mut sc.shocks, &mut sc.margin, |_| Ok(()))?;
+            run_path(ctx, path, None, &mut sc.shocks, &mut sc.margin, |_| Ok(()))?;
             if let Some(pm) = &sc.margin {
                 for_mpor_windows(&pm.values, &pm.settlements, mpor, |l| out.push(l));
             }
@@ -337,18 +349,25 @@ impl Scratch {
     }
 }
 
-/// Simulate `settings` and return the merged accumulator.
+/// Simulate `settings` and return the merged accumulator; with a resolved importance-sampling
+/// plan, also run the importance-sampling pass over the same paths into `acc.importance`.
 pub fn simulate(
     ctx: &RunContext,
     settings: &RunSettings,
     obs: &dyn Observer,
 ) -> Result<Accumulator, EngineError> {
-    simulate_labelled(ctx, settings, obs, "paths")
+    let mut acc = simulate_labelled(ctx, settings, obs, "paths")?;
+    if let Some(plan) = &ctx.importance {
+        acc.importance = Some(super::importance::simulate_importance(
+            ctx, plan, settings, obs,
+        )?);
+    }
+    Ok(acc)
 }
 
 /// Run `body` for every path of `settings` on rayon, chunk by chunk, folding into per-worker
 /// state created by `init` and merged with `merge` (which must be exact and order-independent).
-fn for_paths<T: Send>(
+pub(crate) fn for_paths<T: Send>(
     settings: &RunSettings,
     obs: &dyn Observer,
     label: &str,
@@ -572,7 +591,13 @@ pub fn simulate_with_paths(
         },
     )?;
     rows.sort_by_key(|r| r.path);
-    Ok((scratch.into_acc(), rows))
+    let mut acc = scratch.into_acc();
+    if let Some(plan) = &ctx.importance {
+        acc.importance = Some(super::importance::simulate_importance(
+            ctx, plan, settings, obs,
+        )?);
+    }
+    Ok((acc, rows))
 }
 
 fn check(x: f64, what: &'static str, path: u64, day: u32, seed: u64) -> Result<(), EngineError> {
@@ -597,7 +622,7 @@ fn check_day(f: &DayFactors, path: u64, seed: u64) -> Result<(), EngineError> {
 
 /// Index of the first entry of `days` at or after `day` (clamped to the last entry).
 #[inline]
-fn bucket_of(days: &[u32], day: u32) -> usize {
+pub(crate) fn bucket_of(days: &[u32], day: u32) -> usize {
     days.partition_point(|&d| d < day)
         .min(days.len().saturating_sub(1))
 }
@@ -641,13 +666,22 @@ pub struct PathEnd {
     pub jumps: u32,
     /// Commissioning delay drawn by the path's shocks, days.
     pub commissioning_delay_days: u32,
+    /// Sums of the price factor's independent daily normal as sampled (after the
+    /// importance-sampling shift) per tilt segment; zeros when the path ran without a
+    /// [`FactorTilt`].
+    pub normal_sums: SegmentSums,
+    /// ln of the path's likelihood ratio dP/dQ (0 without a [`FactorTilt`]).
+    pub log_weight: f64,
 }
 
 /// Simulate path `path` day by day, handing every day to `on_day`: the one loop shared by the
-/// accumulating engine and [`trace_path`].
-fn run_path(
+/// accumulating engine, the importance-sampling pass and [`trace_path`]. With a `tilt`, the
+/// price factor's daily normal is drawn from the shifted measure and the path's likelihood
+/// ratio is returned in [`PathEnd::log_weight`].
+pub(crate) fn run_path(
     ctx: &RunContext,
     path: u64,
+    tilt: Option<&FactorTilt>,
     shocks: &mut PathShocks,
     margin: &mut Option<PathMargin>,
     mut on_day: impl FnMut(&PathDay) -> Result<(), EngineError>,
@@ -692,12 +726,16 @@ fn run_path(
     let mut last = None;
     let mut suspended = false;
     let mut hedged_alive = true;
+    let mut normal_sums: SegmentSums = [[0.0; N_FACTORS]; MAX_SEGMENTS];
     for day in 0..horizon {
         let ov = overlay(day);
         if day > 0 {
             let mut z = m.correlated_normals(&mut rng);
             if negate {
                 z.iter_mut().for_each(|x| *x = -*x);
+            }
+            if let Some(t) = tilt {
+                t.apply(day, &mut z, &mut normal_sums);
             }
             m.advance(&mut st, &z, &ov, &mut jrng);
         }
@@ -774,6 +812,8 @@ fn run_path(
         outcome,
         jumps: st.jumps,
         commissioning_delay_days: delay,
+        normal_sums,
+        log_weight: tilt.map_or(0.0, |t| t.log_weight(&normal_sums)),
     })
 }
 
@@ -783,7 +823,7 @@ pub fn trace_path(ctx: &RunContext, path: u64) -> Result<(Vec<PathDay>, PathEnd)
     let mut shocks = PathShocks::new(&ctx.scenario.shocks);
     let mut margin = ctx.margin.as_ref().map(PathMargin::new);
     let mut days = Vec::with_capacity(ctx.layout.horizon_days as usize);
-    let end = run_path(ctx, path, &mut shocks, &mut margin, |d| {
+    let end = run_path(ctx, path, None, &mut shocks, &mut margin, |d| {
         days.push(*d);
         Ok(())
     })?;
@@ -804,7 +844,13 @@ fn simulate_path(
     let rows = layout.row_days.len();
     let slot = scratch.buffered;
     let buf = &mut scratch.rows_buf;
-    let end = run_path(ctx, path, &mut scratch.shocks, &mut scratch.margin, |pd| {
+    let end = run_path(
+        ctx,
+        path,
+        None,
+        &mut scratch.shocks,
+        &mut scratch.margin,
+        |pd| {
         let (f, rec) = (&pd.factors, &pd.record);
         let day = f.day;
         if let Some(md) = &pd.margin {

@@ -202,6 +202,9 @@ pub struct Accumulator {
     /// convergence table: running estimates over the first 2, 4, 8, … paths.
     #[serde(default)]
     pub convergence: Vec<ConvergenceBucket>,
+    /// The importance-sampling pass over the same paths (None when the scenario does not ask).
+    #[serde(default)]
+    pub importance: Option<super::importance::ImportanceAcc>,
 }
 
 /// Number of doubling blocks (covers 2^64 paths).
@@ -325,6 +328,7 @@ impl Accumulator {
             margin: MarginAcc::default(),
             pairs: PairAcc::default(),
             convergence: vec![ConvergenceBucket::default(); CONVERGENCE_BUCKETS],
+            importance: None,
             paths: 0,
             layout,
         }
@@ -382,6 +386,11 @@ impl Accumulator {
             a.hedged_default.merge(&b.hedged_default);
             a.unhedged_default.merge(&b.unhedged_default);
             a.trader_pnl.merge(&b.trader_pnl);
+        }
+        match (&mut self.importance, &o.importance) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.importance = Some(b.clone()),
+            _ => {}
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Must not: do I/O or know polars.
 pub mod accum;
 pub mod exact;
+pub mod importance;
 pub mod sketch;
 pub mod summary;
 pub mod table;

@@ -52,6 +52,27 @@ pub struct Simulation {
     pub report_interval_days: u32,
     /// Antithetic variates in pairs of paths (2k, 2k+1); see `engine::run`.
     pub antithetic: bool,
+    /// Importance sampling of the price path for rare defaults (None = off); see
+    /// `engine::importance`.
+    pub importance: Option<ImportanceSampling>,
+}
+
+/// The importance-sampling pass of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImportanceSampling {
+    pub shift: ImportanceShift,
+    /// Paths per cross-entropy pilot level (for [`ImportanceShift::Auto`]).
+    pub pilot_paths: u64,
+}
+
+/// How the importance-sampling shift is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ImportanceShift {
+    /// Cross-entropy pilot on the hedged default.
+    Auto,
+    /// Shift of the horizon sum of the price factor's daily normals, in its standard deviations
+    /// (negative = prices lower).
+    Sd(f64),
 }
 
 /// The reference cluster and its operating economics (SPEC §6).

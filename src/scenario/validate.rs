@@ -150,6 +150,28 @@ fn simulation(c: &mut Checker, r: &RawSimulation) -> Simulation {
         Some((-1.0, EXCL)),
         Some((1.0, EXCL)),
     );
+    let shift = match r.importance_shift_sd {
+        RawImportanceShift::Sd(sd) => {
+            c.interval(
+                "simulation.importance_shift_sd",
+                sd,
+                Some((-8.0, INCL)),
+                Some((8.0, INCL)),
+            );
+            ImportanceShift::Sd(sd)
+        }
+        RawImportanceShift::Keyword(RawAutoKeyword::Auto) => ImportanceShift::Auto,
+    };
+    c.count(
+        "simulation.importance_pilot_paths",
+        r.importance_pilot_paths,
+    );
+    if r.importance_sampling && r.antithetic {
+        c.push(
+            "simulation.importance_sampling",
+            "cannot be combined with simulation.antithetic (choose one variance reduction)",
+        );
+    }
     Simulation {
         paths: r.paths,
         seed: r.seed,
@@ -157,6 +179,10 @@ fn simulation(c: &mut Checker, r: &RawSimulation) -> Simulation {
         discount_rate: r.discount_rate,
         report_interval_days: r.report_interval_days,
         antithetic: r.antithetic,
+        importance: r.importance_sampling.then_some(ImportanceSampling {
+            shift,
+            pilot_paths: r.importance_pilot_paths,
+        }),
     }
 }
 
