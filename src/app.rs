@@ -207,7 +207,10 @@ pub fn build_summary(
         extra.push(("margin", margin_summary(m, &sim.acc)));
     }
     if let Some(imp) = &sim.acc.importance {
-        let plain = (sim.acc.hedged.default.mean(), sim.acc.unhedged.default.mean());
+        let plain = (
+            sim.acc.hedged.default.mean(),
+            sim.acc.unhedged.default.mean(),
+        );
         extra.push((
             "importance_sampling",
             crate::metrics::importance::importance_summary(imp, plain),

@@ -78,7 +78,11 @@ fn tilted_ou_paths_reweighted_give_the_closed_form_tail_probability() {
     let std = Normal::new(0.0, 1.0).unwrap();
     let is_var = (c * c).exp() * std.cdf(-2.0 * k) - p_exact * p_exact;
     let plain_var = p_exact * (1.0 - p_exact);
-    assert!(plain_var / is_var > 8.0, "theory: ratio {}", plain_var / is_var);
+    assert!(
+        plain_var / is_var > 8.0,
+        "theory: ratio {}",
+        plain_var / is_var
+    );
     let plain_se = (plain_var / n as f64).sqrt();
     assert!(
         est.se() < plain_se / 2.0,

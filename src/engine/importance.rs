@@ -23,9 +23,9 @@
 //! [`PILOT_PATH_BASE`] on, so they are independent of the run's paths and identical in every
 //! shard. Must not: do I/O.
 
+use super::margin::PathMargin;
 use super::observer::Observer;
 use super::run::{bucket_of, for_paths, run_path, EngineError, RunContext, RunSettings};
-use super::margin::PathMargin;
 use crate::metrics::importance::{ImportanceAcc, TiltInfo};
 use crate::scenario::{ImportanceShift, F_PRICE, N_FACTORS};
 use crate::shocks::PathShocks;
@@ -82,6 +82,7 @@ impl FactorTilt {
 
     /// The zero tilt for a horizon of `shifted_days` days with the Cholesky factor `chol` of
     /// the factor correlation (positive diagonal, as the validated scenario guarantees).
+    #[allow(clippy::needless_range_loop)] // triangular index arithmetic reads best with indices
     pub fn zero(
         shifted_days: u32,
         chol: &[[f64; N_FACTORS]; N_FACTORS],
@@ -95,7 +96,11 @@ impl FactorTilt {
                 for k in j..i {
                     x -= chol[i][k] * inv[k][j];
                 }
-                inv[i][j] = if chol[i][i] > 0.0 { x / chol[i][i] } else { 0.0 };
+                inv[i][j] = if chol[i][i] > 0.0 {
+                    x / chol[i][i]
+                } else {
+                    0.0
+                };
             }
         }
         let segments = Self::segments_for(shifted_days);
@@ -233,11 +238,7 @@ pub fn plan(ctx: &RunContext, obs: &dyn Observer) -> Result<Option<ImportancePla
         }
     };
     let info = TiltInfo {
-        shifts_bits: tilt
-            .shifts
-            .iter()
-            .map(|d| d.map(f64::to_bits))
-            .collect(),
+        shifts_bits: tilt.shifts.iter().map(|d| d.map(f64::to_bits)).collect(),
         segment_days: tilt.segment_days,
         shift_sd_bits: tilt.shift_sd().to_bits(),
         levels,
@@ -332,11 +333,7 @@ fn cross_entropy_tilt(
             ranked
         };
         if let Some(next) = cross_entropy_update(&tilt, &elite) {
-            tilt = if last {
-                damped(&next, &pilot)
-            } else {
-                next
-            };
+            tilt = if last { damped(&next, &pilot) } else { next };
         }
         if last {
             return Ok((tilt, level + 1, true));
@@ -430,7 +427,12 @@ pub fn simulate_importance(
         settings,
         obs,
         "importance sampling",
-        || (path_state(ctx), ImportanceAcc::new(plan.info.clone(), years.len())),
+        || {
+            (
+                path_state(ctx),
+                ImportanceAcc::new(plan.info.clone(), years.len()),
+            )
+        },
         |((shocks, margin), acc), path| {
             let end = run_path(ctx, path, Some(&plan.tilt), shocks, margin, |_| Ok(()))?;
             let w = end.log_weight.exp();
@@ -471,48 +473,76 @@ mod tests {
         l
     }
 
+    const PRICE_ONLY: [bool; N_FACTORS] = [true, false, false, false];
+
+    fn price(d: &[f64]) -> Vec<[f64; N_FACTORS]> {
+        d.iter().map(|x| [*x, 0.0, 0.0, 0.0]).collect()
+    }
+
     #[test]
     fn tilt_shifts_along_the_first_cholesky_column() {
-        let t = FactorTilt::new(&[-0.1, 0.2], 500, &chol());
-        assert_eq!((t.segment_days, t.shifts_per_day.len()), (365, 2));
-        assert_eq!((t.segment_len(0), t.segment_len(1)), (365, 135));
-        assert_eq!((t.segment(1), t.segment(365), t.segment(366)), (0, 0, 1));
-        let mut sums = [0.0; MAX_SEGMENTS];
+        let t = FactorTilt::zero(100, &chol(), PRICE_ONLY).with_shifts(&price(&[-0.1, 0.2]));
+        assert_eq!((t.segment_days, t.shifts.len()), (91, 2));
+        assert_eq!((t.segment_len(0), t.segment_len(1)), (91, 9));
+        assert_eq!((t.segment(1), t.segment(91), t.segment(92)), (0, 0, 1));
+        let mut sums = [[0.0; N_FACTORS]; MAX_SEGMENTS];
         let mut z = [0.5, 0.2, 0.3, 0.4];
         t.apply(10, &mut z, &mut sums);
-        assert_eq!(z, [0.4, 0.2 - 0.06, 0.3, 0.4]);
-        assert_eq!(sums[0], 0.4);
+        assert!((z[1] - (0.2 - 0.06)).abs() < 1e-15);
+        assert_eq!([z[0], z[2], z[3]], [0.4, 0.3, 0.4]);
+        assert_eq!(sums[0][0], 0.4);
         let mut z = [0.5, 0.2, 0.3, 0.4];
-        t.apply(400, &mut z, &mut sums);
+        t.apply(95, &mut z, &mut sums);
         assert_eq!(z[0], 0.7);
-        assert_eq!(sums[1], 0.7);
-        // ln Π φ(e_t)/φ(e_t − δ_t) from the densities, with the other days' e = δ (sums fixed).
+        assert_eq!(sums[1][0], 0.7);
+        // Untilted factors are not summed.
+        assert_eq!(sums[0][1], 0.0);
+        // ln Π φ(e_t)/φ(e_t − δ_t) from the densities, with the other days' e = 0.
         let phi = |x: f64| (-0.5 * x * x).exp();
         let one = |e: f64, d: f64| (phi(e) / phi(e - d)).ln();
-        let expect = one(0.4, -0.1) + 364.0 * one(0.0, -0.1) + one(0.7, 0.2)
-            + 134.0 * one(0.0, 0.2);
+        let expect = one(0.4, -0.1) + 90.0 * one(0.0, -0.1) + one(0.7, 0.2) + 8.0 * one(0.0, 0.2);
         assert!((t.log_weight(&sums) - expect).abs() < 1e-9);
-        let sd = (365.0 * 0.01 + 135.0 * 0.04f64).sqrt();
+        let sd = (91.0 * 0.01 + 9.0 * 0.04f64).sqrt();
         assert!((t.shift_sd() - sd).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_inverse_cholesky_recovers_the_independent_normals() {
+        let mut all = [true; N_FACTORS];
+        all[3] = false;
+        let t = FactorTilt::zero(10, &chol(), all).with_shifts(&[[0.1, -0.2, 0.3, 0.4]]);
+        // The power factor is not tilted: its shift is forced to 0.
+        assert_eq!(t.shifts[0], [0.1, -0.2, 0.3, 0.0]);
+        let e = [0.5, -1.0, 2.0, 0.7];
+        let l = chol();
+        let mut z = [0.0; N_FACTORS];
+        for i in 0..N_FACTORS {
+            z[i] = (0..=i).map(|k| l[i][k] * e[k]).sum();
+        }
+        let mut sums = [[0.0; N_FACTORS]; MAX_SEGMENTS];
+        t.apply(1, &mut z, &mut sums);
+        for k in 0..3 {
+            assert!((sums[0][k] - (e[k] + t.shifts[0][k])).abs() < 1e-12, "{k}");
+        }
     }
 
     #[test]
     fn long_horizons_use_longer_segments() {
         let n = 365 * 40;
-        let t = FactorTilt::new(&[], n, &chol());
-        assert!(t.shifts_per_day.len() <= MAX_SEGMENTS);
-        assert_eq!(t.segment(n), t.shifts_per_day.len() - 1);
-        let total: u32 = (0..t.shifts_per_day.len()).map(|s| t.segment_len(s)).sum();
+        let t = FactorTilt::zero(n, &chol(), PRICE_ONLY);
+        assert!(t.shifts.len() <= MAX_SEGMENTS);
+        assert_eq!(t.segment(n), t.shifts.len() - 1);
+        let total: u32 = (0..t.shifts.len()).map(|s| t.segment_len(s)).sum();
         assert_eq!(total, n);
     }
 
     #[test]
     fn cross_entropy_update_is_the_weighted_mean_per_segment() {
-        let t = FactorTilt::new(&[], 730, &chol());
+        let t = FactorTilt::zero(182, &chol(), PRICE_ONLY);
         let p = |s0: f64, s1: f64, lw: f64| {
-            let mut sums = [0.0; MAX_SEGMENTS];
-            sums[0] = s0;
-            sums[1] = s1;
+            let mut sums = [[0.0; N_FACTORS]; MAX_SEGMENTS];
+            sums[0][0] = s0;
+            sums[1][0] = s1;
             PilotPath {
                 path: 0,
                 defaulted: true,
@@ -521,15 +551,15 @@ mod tests {
                 sums,
             }
         };
-        // Weights e^0 and e^(ln 3) after normalization: δ_0 = (−3.65 + 3·(−10.95)) / (4·365).
-        let (a, b) = (p(-3.65, 0.0, -5.0), p(-10.95, 7.3, -5.0 + 3f64.ln()));
+        // Weights e^0 and e^(ln 3) after normalization: δ_0 = (−0.91 + 3·(−2.73)) / (4·91).
+        let (a, b) = (p(-0.91, 0.0, -5.0), p(-2.73, 1.82, -5.0 + 3f64.ln()));
         let next = cross_entropy_update(&t, &[&a, &b]).unwrap();
-        assert!((next.shifts_per_day[0] - (-3.65 - 3.0 * 10.95) / (4.0 * 365.0)).abs() < 1e-12);
-        assert!((next.shifts_per_day[1] - 3.0 * 7.3 / (4.0 * 365.0)).abs() < 1e-12);
+        assert!((next.shifts[0][0] - (-0.91 - 3.0 * 2.73) / (4.0 * 91.0)).abs() < 1e-12);
+        assert!((next.shifts[1][0] - 3.0 * 1.82 / (4.0 * 91.0)).abs() < 1e-12);
         // A huge pull is scaled back to the cap.
         let c = p(-1.0e5, 0.0, 0.0);
         let capped = cross_entropy_update(&t, &[&c]).unwrap();
         assert!((capped.shift_sd() - MAX_SHIFT_SD).abs() < 1e-9);
-        assert!(capped.shifts_per_day[0] < 0.0);
+        assert!(capped.shifts[0][0] < 0.0);
     }
 }

@@ -10,7 +10,7 @@
 //! waterfall) → the row statistics. At the end of the path its outcome goes into the
 //! accumulator. Must not: do I/O or print (progress goes through [`Observer`]).
 
-use super::importance::{ImportancePlan, FactorTilt, SegmentSums, MAX_SEGMENTS};
+use super::importance::{FactorTilt, ImportancePlan, SegmentSums, MAX_SEGMENTS};
 use super::margin::{MarginDay, MarginSetup, PathMargin};
 use super::observer::Observer;
 use super::streams::{purpose, stream};
@@ -851,51 +851,53 @@ fn simulate_path(
         &mut scratch.shocks,
         &mut scratch.margin,
         |pd| {
-        let (f, rec) = (&pd.factors, &pd.record);
-        let day = f.day;
-        if let Some(md) = &pd.margin {
-            if md.call_usd > 0.0 {
-                acc.margin.call_size.add(md.call_usd);
-            }
-        }
-        swap_since_row += rec.swap_net_to_spv_usd;
-        if rec.is_payment_day && !rec.hedged.defaulted {
-            last_dscr = Some(rec.hedged.dscr);
-        }
-        if next_row < layout.row_days.len() && layout.row_days[next_row] == day {
-            check_day(f, path, seed)?;
-            let mut put = |series: Series, v: f64, what: &'static str| -> Result<(), EngineError> {
-                check(v, what, path, day, seed)?;
-                buf[((series as usize) * rows + next_row) * ROW_BUFFER_PATHS + slot] = v;
-                Ok(())
-            };
-            put(Series::Price, f.index_price, "index price")?;
-            put(Series::OperatorPrice, f.operator_price, "operator price")?;
-            put(Series::Utilization, f.utilization, "utilization")?;
-            put(Series::Revenue, rec.revenue_usd, "revenue")?;
-            if let Some(d) = last_dscr {
-                put(Series::Dscr, d, "DSCR")?;
-            }
-            put(Series::Cash, rec.hedged.cash_usd, "hedged cash")?;
-            put(Series::Dsra, rec.hedged.dsra_usd, "DSRA")?;
-            put(Series::Collateral, rec.collateral_value_usd, "collateral")?;
+            let (f, rec) = (&pd.factors, &pd.record);
+            let day = f.day;
             if let Some(md) = &pd.margin {
-                put(Series::MarginBalance, md.vm_usd, "margin balance")?;
-                put(Series::Exposure, md.exposure_usd, "exposure")?;
+                if md.call_usd > 0.0 {
+                    acc.margin.call_size.add(md.call_usd);
+                }
             }
-            acc.swap_net_row[next_row].add(swap_since_row);
-            swap_since_row = 0.0;
-            next_row += 1;
-        }
-        if next_year < layout.year_days.len() && layout.year_days[next_year] == day {
-            acc.price_year[next_year].add(f.index_price);
-            acc.price_year_m[next_year].add(f.index_price);
-            acc.util_year[next_year].add(f.utilization);
-            acc.util_year_m[next_year].add(f.utilization);
-            next_year += 1;
-        }
-        Ok(())
-    })?;
+            swap_since_row += rec.swap_net_to_spv_usd;
+            if rec.is_payment_day && !rec.hedged.defaulted {
+                last_dscr = Some(rec.hedged.dscr);
+            }
+            if next_row < layout.row_days.len() && layout.row_days[next_row] == day {
+                check_day(f, path, seed)?;
+                let mut put =
+                    |series: Series, v: f64, what: &'static str| -> Result<(), EngineError> {
+                        check(v, what, path, day, seed)?;
+                        buf[((series as usize) * rows + next_row) * ROW_BUFFER_PATHS + slot] = v;
+                        Ok(())
+                    };
+                put(Series::Price, f.index_price, "index price")?;
+                put(Series::OperatorPrice, f.operator_price, "operator price")?;
+                put(Series::Utilization, f.utilization, "utilization")?;
+                put(Series::Revenue, rec.revenue_usd, "revenue")?;
+                if let Some(d) = last_dscr {
+                    put(Series::Dscr, d, "DSCR")?;
+                }
+                put(Series::Cash, rec.hedged.cash_usd, "hedged cash")?;
+                put(Series::Dsra, rec.hedged.dsra_usd, "DSRA")?;
+                put(Series::Collateral, rec.collateral_value_usd, "collateral")?;
+                if let Some(md) = &pd.margin {
+                    put(Series::MarginBalance, md.vm_usd, "margin balance")?;
+                    put(Series::Exposure, md.exposure_usd, "exposure")?;
+                }
+                acc.swap_net_row[next_row].add(swap_since_row);
+                swap_since_row = 0.0;
+                next_row += 1;
+            }
+            if next_year < layout.year_days.len() && layout.year_days[next_year] == day {
+                acc.price_year[next_year].add(f.index_price);
+                acc.price_year_m[next_year].add(f.index_price);
+                acc.util_year[next_year].add(f.utilization);
+                acc.util_year_m[next_year].add(f.utilization);
+                next_year += 1;
+            }
+            Ok(())
+        },
+    )?;
     let out = end.outcome;
     record_loan(&mut acc.hedged, &out.hedged, layout);
     record_loan(&mut acc.unhedged, &out.unhedged, layout);
