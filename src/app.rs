@@ -625,6 +625,10 @@ fn get(v: &Value, path: &str) -> f64 {
     v.pointer(path).and_then(Value::as_f64).unwrap_or(0.0)
 }
 
+/// Below this effective sample size the importance-sampling standard error is flagged: with
+/// few effective paths the sample variance of heavy-tailed weights underestimates the true one.
+pub const MIN_RELIABLE_ESS: f64 = 100.0;
+
 /// The headline numbers on stdout.
 pub fn print_headline(s: &Value, dir: &Path) {
     println!(
@@ -654,6 +658,11 @@ pub fn print_headline(s: &Value, dir: &Path) {
             at("variance_ratio"),
             get(s, "/importance_sampling/effective_sample_size")
         );
+        if get(s, "/importance_sampling/effective_sample_size") < MIN_RELIABLE_ESS {
+            println!(
+                "  warning: effective sample size below {MIN_RELIABLE_ESS}: the weighted standard error is itself unreliable; run more paths"
+            );
+        }
     }
     println!(
         "  swap fixed {:.4} $/GPU-h  (par {:.4} ± {:.4})   trader P&L mean ${:.0} ± {:.0}, ES97.5 ${:.0}",
