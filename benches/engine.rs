@@ -11,10 +11,10 @@
 //! Throughput is in path-days, so the ratios `market / generator` and `full / generator` read
 //! directly off criterion's `elem/s`.
 //!
-//! The single-threaded benchmarks are timed in the benchmark thread's CPU time (the scheduler's
-//! `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read), so other
-//! processes on a shared machine inflate them much less than wall time; `full_2_threads` is
-//! timed in wall time (its work runs on the pool's threads).
+//! `generator`, `market` and `market_contracts` are timed in the benchmark thread's CPU time (the
+//! scheduler's `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read),
+//! so other processes on a shared machine inflate them less than wall time; `full_1_thread` and
+//! `full_2_threads` are timed in wall time (their work runs on the pool's threads).
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
@@ -144,34 +144,10 @@ fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
         })
     });
 
-    let (fixed, _) = tenancy::engine::run::resolve_fixed_price(
-        s,
-        &RunSettings {
-            paths: 2000,
-            seed: 1,
-            threads: Some(1),
-            path_range: None,
-        },
-        &NoopObserver,
-    )
-    .expect("par price");
-    let ctx = RunContext::new(s, 1, fixed, vec![true; s.shocks.len()]).expect("context");
-    // Eight chunks of 64 paths, so two threads have work to share.
-    let paths: u64 = 512;
-    g.throughput(Throughput::Elements(paths * horizon as u64));
-    let settings = RunSettings {
-        paths,
-        seed: 1,
-        threads: Some(1),
-        path_range: None,
-    };
-    g.bench_function("full_1_thread", |b| {
-        b.iter(|| black_box(simulate(&ctx, &settings, &NoopObserver).expect("run").paths))
-    });
     g.finish();
 }
 
-/// The two-thread run in wall time (same context as `full_1_thread`).
+/// The whole model in wall time (its work runs on the pool's threads, even with one thread).
 fn bench_threads(c: &mut Criterion) {
     let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
     let s = &loaded.scenario;
@@ -192,15 +168,17 @@ fn bench_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("per_path_day");
     g.throughput(Throughput::Elements(paths * horizon as u64));
     g.sample_size(10);
-    let settings = RunSettings {
-        paths,
-        seed: 1,
-        threads: Some(2),
-        path_range: None,
-    };
-    g.bench_function("full_2_threads", |b| {
-        b.iter(|| black_box(simulate(&ctx, &settings, &NoopObserver).expect("run").paths))
-    });
+    for (name, threads) in [("full_1_thread", Some(1)), ("full_2_threads", Some(2))] {
+        let settings = RunSettings {
+            paths,
+            seed: 1,
+            threads,
+            path_range: None,
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(simulate(&ctx, &settings, &NoopObserver).expect("run").paths))
+        });
+    }
     g.finish();
 }
 

@@ -722,7 +722,7 @@ fn run_path(
             if let Some((out, md)) = pm.step(
                 setup,
                 day,
-                &st,
+                st,
                 f.index_price,
                 f.utilization,
                 pending,

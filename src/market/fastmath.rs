@@ -68,10 +68,16 @@ fn exp_core(x: f64) -> f64 {
     p * two_k
 }
 
+/// |x| ≤ [`FAST_EXP_LIMIT`] (false for NaN).
+#[inline(always)]
+fn in_fast_range(x: f64) -> bool {
+    x.abs() <= FAST_EXP_LIMIT
+}
+
 /// e^x: the polynomial for |x| ≤ [`FAST_EXP_LIMIT`], `f64::exp` otherwise (and for NaN).
 #[inline]
 pub fn exp(x: f64) -> f64 {
-    if x.abs() <= FAST_EXP_LIMIT {
+    if in_fast_range(x) {
         exp_core(x)
     } else {
         x.exp()
@@ -88,12 +94,12 @@ pub fn logistic(y: f64) -> f64 {
 pub fn exp_into(xs: &[f64], out: &mut [f64]) {
     let mut outside = false;
     for (o, &x) in out.iter_mut().zip(xs) {
-        outside |= !(x.abs() <= FAST_EXP_LIMIT);
+        outside |= !in_fast_range(x);
         *o = exp_core(x);
     }
     if outside {
         for (o, &x) in out.iter_mut().zip(xs) {
-            if !(x.abs() <= FAST_EXP_LIMIT) {
+            if !in_fast_range(x) {
                 *o = x.exp();
             }
         }
