@@ -10,18 +10,60 @@
 //!
 //! Throughput is in path-days, so the ratios `market / generator` and `full / generator` read
 //! directly off criterion's `elem/s`.
+//!
+//! `generator`, `market` and `market_contracts` are timed in the benchmark thread's CPU time (the
+//! scheduler's `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read),
+//! so other processes on a shared machine inflate them less than wall time; `full_1_thread` and
+//! `full_2_threads` are timed in wall time (their work runs on the pool's threads).
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use rand::Rng;
 use rand_distr::StandardNormal;
+use std::time::Instant;
 use tenancy::contract::PathContracts;
 use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
 use tenancy::engine::{simulate, NoopObserver, RunContext, RunSettings};
-use tenancy::market::MarketModel;
+use tenancy::market::{MarketDays, MarketModel, BLOCK_DAYS};
 use tenancy::shocks::Overlay;
 
-fn bench_engine(c: &mut Criterion) {
+/// CPU time of the calling thread in ns (`/proc/thread-self/schedstat`, first field), if readable.
+fn thread_cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Thread CPU time in ns (wall time when the scheduler's statistics are unavailable).
+struct ThreadCpuTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = (Option<u64>, Instant);
+    type Value = f64;
+    fn start(&self) -> Self::Intermediate {
+        (thread_cpu_ns(), Instant::now())
+    }
+    fn end(&self, (cpu0, wall0): Self::Intermediate) -> f64 {
+        match (cpu0, thread_cpu_ns()) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64,
+            _ => wall0.elapsed().as_nanos() as f64,
+        }
+    }
+    fn add(&self, a: &f64, b: &f64) -> f64 {
+        a + b
+    }
+    fn zero(&self) -> f64 {
+        0.0
+    }
+    fn to_f64(&self, v: &f64) -> f64 {
+        *v
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
     let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
     let s = &loaded.scenario;
     let horizon = horizon_days(s);
@@ -47,6 +89,7 @@ fn bench_engine(c: &mut Criterion) {
     });
 
     let market = MarketModel::new(s, horizon);
+    let mut md = MarketDays::with_capacity(BLOCK_DAYS as usize);
     g.bench_function("market", |b| {
         b.iter(|| {
             let mut acc = 0.0;
@@ -54,13 +97,18 @@ fn bench_engine(c: &mut Criterion) {
                 let mut rng = stream(1, p, purpose::MARKET);
                 let mut jrng = stream(1, p, purpose::JUMPS);
                 let mut st = market.initial_state(&mut jrng, 0);
-                for day in 0..horizon {
-                    if day > 0 {
-                        let z = market.correlated_normals(&mut rng);
-                        market.advance(&mut st, &z, &Overlay::NEUTRAL, &mut jrng);
+                for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
+                    market.simulate_days(
+                        &mut st,
+                        start..(start + BLOCK_DAYS).min(horizon),
+                        None::<fn(u32) -> Overlay>,
+                        |_| market.correlated_normals(&mut rng),
+                        &mut jrng,
+                        &mut md,
+                    );
+                    for f in md.factors() {
+                        acc += f.index_price + f.utilization;
                     }
-                    let f = market.observe(&st, &Overlay::NEUTRAL);
-                    acc += f.index_price + f.utilization;
                 }
             }
             black_box(acc)
@@ -77,20 +125,33 @@ fn bench_engine(c: &mut Criterion) {
                 let mut jrng = stream(1, p, purpose::JUMPS);
                 let mut st = market.initial_state(&mut jrng, 0);
                 let mut pc = PathContracts::new(&ctx0.terms);
-                for day in 0..horizon {
-                    if day > 0 {
-                        let z = market.correlated_normals(&mut rng);
-                        market.advance(&mut st, &z, &Overlay::NEUTRAL, &mut jrng);
+                for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
+                    market.simulate_days(
+                        &mut st,
+                        start..(start + BLOCK_DAYS).min(horizon),
+                        None::<fn(u32) -> Overlay>,
+                        |_| market.correlated_normals(&mut rng),
+                        &mut jrng,
+                        &mut md,
+                    );
+                    for f in md.factors() {
+                        let rec = pc.step(&ctx0.terms, &day_market(f));
+                        acc += rec.hedged.cash_usd;
                     }
-                    let f = market.observe(&st, &Overlay::NEUTRAL);
-                    let rec = pc.step(&ctx0.terms, &day_market(&f));
-                    acc += rec.hedged.cash_usd;
                 }
             }
             black_box(acc)
         })
     });
 
+    g.finish();
+}
+
+/// The whole model in wall time (its work runs on the pool's threads, even with one thread).
+fn bench_threads(c: &mut Criterion) {
+    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
+    let s = &loaded.scenario;
+    let horizon = horizon_days(s);
     let (fixed, _) = tenancy::engine::run::resolve_fixed_price(
         s,
         &RunSettings {
@@ -103,9 +164,10 @@ fn bench_engine(c: &mut Criterion) {
     )
     .expect("par price");
     let ctx = RunContext::new(s, 1, fixed, vec![true; s.shocks.len()]).expect("context");
-    // Eight chunks of 64 paths, so two threads have work to share.
     let paths: u64 = 512;
+    let mut g = c.benchmark_group("per_path_day");
     g.throughput(Throughput::Elements(paths * horizon as u64));
+    g.sample_size(10);
     for (name, threads) in [("full_1_thread", Some(1)), ("full_2_threads", Some(2))] {
         let settings = RunSettings {
             paths,
@@ -120,5 +182,10 @@ fn bench_engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_engine);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench_engine
+}
+criterion_group!(wall, bench_threads);
+criterion_main!(cpu, wall);

@@ -57,6 +57,7 @@ impl ClusterEconomics {
     }
 
     /// The cluster's day under market `m` (no transcendental functions).
+    #[inline]
     pub fn day(&self, m: &DayMarket) -> DayOps {
         let capacity_hours = self.full_capacity_hours_per_day * m.capacity_factor;
         let hours_sold = capacity_hours * m.utilization;
@@ -112,6 +113,7 @@ impl CollateralModel {
     }
 
     /// Going-concern book value at `day` under market `m`, $ (no haircut).
+    #[inline]
     pub fn book_value_usd(&self, day: u32, m: &DayMarket) -> f64 {
         let idx = (day as usize).min(self.depreciation.len().saturating_sub(1));
         let dep = self.depreciation.get(idx).copied().unwrap_or(1.0);
@@ -138,6 +140,7 @@ impl CollateralModel {
     }
 
     /// Liquidation value from a book value, $.
+    #[inline]
     pub fn liquidation_from_book(&self, book_usd: f64) -> f64 {
         (book_usd * (1.0 - self.liquidation_haircut) - self.liquidation_cost_usd).max(0.0)
     }

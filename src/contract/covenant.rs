@@ -57,7 +57,8 @@ impl TrailingRatio {
         let w = self.num.len();
         self.num[self.next] = num;
         self.den[self.next] = den;
-        self.next = (self.next + 1) % w;
+        // (next + 1) mod w without an integer division (pushed every day).
+        self.next = if self.next + 1 == w { 0 } else { self.next + 1 };
         self.filled = (self.filled + 1).min(w);
     }
 

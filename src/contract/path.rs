@@ -388,6 +388,7 @@ impl LoanBook {
     }
 
     /// Accrue one day's operations.
+    #[inline]
     fn accrue(&mut self, revenue_usd: f64, costs_usd: f64) {
         self.acc.transfer(
             &mut self.ledger,
@@ -623,6 +624,7 @@ impl LoanBook {
     }
 
     /// Snapshot of balances for the day record.
+    #[inline]
     fn snapshot(&mut self) -> LoanDay {
         let mut d = self.today;
         d.cash_usd = self.acc.operating_usd + self.acc.lock_up_usd;
@@ -856,6 +858,10 @@ impl PathContracts {
     }
 
     /// Advance one day (`m.day` must be the next day, starting at 0). No allocation.
+    ///
+    /// The daily part (operations, accruals, the record) is small and inlined into the caller;
+    /// settlement and payment dates go through [`PathContracts::events`].
+    #[inline]
     pub fn step(&mut self, terms: &ContractTerms, m: &DayMarket) -> DayRecord {
         let t = m.day;
         self.next_day = t.saturating_add(1);
@@ -889,70 +895,87 @@ impl PathContracts {
                     b.accrue(ops.revenue_usd, costs);
                 }
             }
-            let time = t + 1;
-            let (period_end, payment_day) = terms.events_at(time);
-            if period_end {
-                rec.is_settlement_day = true;
-                let n_p = terms.notional_factor(self.period_start);
-                let legs = terms.swap.legs(&self.accrual, n_p);
-                let df = terms.discount_factor(time);
-                self.swap_pv_fixed_leg_per_usd += df * legs.fixed_per_usd;
-                self.swap_pv_variable_leg_usd += df * legs.variable_usd;
-                let net = if terms.swap.settles() {
-                    legs.net_to_spv_usd()
-                } else {
-                    0.0
-                };
-                rec.swap_net_contractual_usd = net;
-                let year = ((t as usize) / 365).min(self.settlement_by_year_usd.len() - 1);
-                self.settlement_by_year_usd[year] += net;
-                if let (false, Some((swap, cp))) = (self.hedged.done, self.settling_swap(terms)) {
-                    let cash = match cp {
-                        Counterparty::Original => net,
-                        Counterparty::Replacement => swap.legs(&self.accrual, n_p).net_to_spv_usd(),
-                    };
-                    self.hedged.settle_swap(terms, cp, time, cash);
-                    rec.swap_net_to_spv_usd = cash;
-                }
-                self.accrual = PeriodAccrual::default();
-                self.period_start = time;
-            }
-            let interval = terms.schedule.payment_interval_days;
-            if payment_day {
-                rec.is_payment_day = true;
-                let k = (time / interval) as usize;
-                let util = match &terms.utilization_covenant {
-                    Some(_) if self.utilization_window.is_full() => {
-                        Some(self.utilization_window.ratio())
-                    }
-                    _ => None,
-                };
-                if let Some(u) = util {
-                    rec.trailing_utilization = u;
-                    rec.trailing_utilization_tested = true;
-                }
-                // The current period's accrued settlement (a receivable or a claim at default),
-                // with the counterparty that would settle it.
-                let accrued = match self.settling_swap(terms) {
-                    Some((swap, cp)) if self.accrual.days > 0 => Some((
-                        cp,
-                        swap.legs(&self.accrual, terms.notional_factor(self.period_start))
-                            .net_to_spv_usd(),
-                    )),
-                    _ => None,
-                };
-                if !self.hedged.done {
-                    self.hedged.payment(terms, k, time, m, util, accrued);
-                }
-                if !self.unhedged.done {
-                    self.unhedged.payment(terms, k, time, m, util, None);
-                }
+            let (period_end, payment_day) = terms.events_at(t + 1);
+            if period_end || payment_day {
+                self.events(terms, m, period_end, payment_day, &mut rec);
             }
         }
         rec.swap_state = self.swap_state;
         rec.hedged = self.hedged.snapshot();
         rec.unhedged = self.unhedged.snapshot();
         rec
+    }
+
+    /// The swap settlement (`period_end`) and then the loan payment (`payment_day`) at the end
+    /// of day `m.day` (time `m.day + 1`, before maturity).
+    #[inline(never)]
+    fn events(
+        &mut self,
+        terms: &ContractTerms,
+        m: &DayMarket,
+        period_end: bool,
+        payment_day: bool,
+        rec: &mut DayRecord,
+    ) {
+        let t = m.day;
+        let time = t + 1;
+        if period_end {
+            rec.is_settlement_day = true;
+            let n_p = terms.notional_factor(self.period_start);
+            let legs = terms.swap.legs(&self.accrual, n_p);
+            let df = terms.discount_factor(time);
+            self.swap_pv_fixed_leg_per_usd += df * legs.fixed_per_usd;
+            self.swap_pv_variable_leg_usd += df * legs.variable_usd;
+            let net = if terms.swap.settles() {
+                legs.net_to_spv_usd()
+            } else {
+                0.0
+            };
+            rec.swap_net_contractual_usd = net;
+            let year = ((t as usize) / 365).min(self.settlement_by_year_usd.len() - 1);
+            self.settlement_by_year_usd[year] += net;
+            if let (false, Some((swap, cp))) = (self.hedged.done, self.settling_swap(terms)) {
+                let cash = match cp {
+                    Counterparty::Original => net,
+                    Counterparty::Replacement => swap.legs(&self.accrual, n_p).net_to_spv_usd(),
+                };
+                self.hedged.settle_swap(terms, cp, time, cash);
+                rec.swap_net_to_spv_usd = cash;
+            }
+            self.accrual = PeriodAccrual::default();
+            self.period_start = time;
+        }
+        let interval = terms.schedule.payment_interval_days;
+        if payment_day {
+            rec.is_payment_day = true;
+            let k = (time / interval) as usize;
+            let util = match &terms.utilization_covenant {
+                Some(_) if self.utilization_window.is_full() => {
+                    Some(self.utilization_window.ratio())
+                }
+                _ => None,
+            };
+            if let Some(u) = util {
+                rec.trailing_utilization = u;
+                rec.trailing_utilization_tested = true;
+            }
+            // The current period's accrued settlement (a receivable or a claim at default),
+            // with the counterparty that would settle it.
+            let accrued = match self.settling_swap(terms) {
+                Some((swap, cp)) if self.accrual.days > 0 => Some((
+                    cp,
+                    swap.legs(&self.accrual, terms.notional_factor(self.period_start))
+                        .net_to_spv_usd(),
+                )),
+                _ => None,
+            };
+            if !self.hedged.done {
+                self.hedged.payment(terms, k, time, m, util, accrued);
+            }
+            if !self.unhedged.done {
+                self.unhedged.payment(terms, k, time, m, util, None);
+            }
+        }
     }
 
     /// Close the path: value anything still open as at the end of `last` (only when the engine

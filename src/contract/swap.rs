@@ -41,6 +41,7 @@ pub struct PeriodAccrual {
 
 impl PeriodAccrual {
     /// Add one day.
+    #[inline]
     pub fn add(&mut self, ops: &DayOps, m: &DayMarket, reference: ReferencePrice) {
         let p = match reference {
             ReferencePrice::Index => m.index_price,

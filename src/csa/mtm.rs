@@ -703,14 +703,16 @@ impl SwapMtm {
     }
 
     /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure),
-    /// in one pass over the nodes of non-negligible weight with one `exp` (four independent partial sums, so the loop
-    /// vectorizes).
+    /// in one pass over the nodes of non-negligible weight with one `exp` and one division per
+    /// node (four independent partial sums, so the loop vectorizes).
     #[inline]
     fn expect_min_pair_at_lag(&self, m: f64, tau: usize, k: f64) -> (f64, f64) {
         if k <= 0.0 {
             return (k, k);
         }
-        let em = (-m).exp();
+        // m ≥ −300 keeps (1 + a)(1 + b) below finite bounds (e^300·e^(sd·x) squared); below it
+        // the payoff is 0 to within e^(−300) anyway.
+        let em = crate::market::fastmath::exp(-m.max(-300.0));
         let em_tilt = em * self.exp_neg_cov[tau];
         let c = self.tail_nodes;
         let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
@@ -721,8 +723,12 @@ impl SwapMtm {
         let q = 1.0 / k - 1.0;
         for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
             for l in 0..4 {
-                plain[l] += w4[l] / (1.0 + (em * e4[l]).max(q));
-                tilt[l] += w4[l] / (1.0 + (em_tilt * e4[l]).max(q));
+                // One division for both: w/(1 + a) = w·(1 + b)/((1 + a)(1 + b)), and likewise.
+                let a = 1.0 + (em * e4[l]).max(q);
+                let b = 1.0 + (em_tilt * e4[l]).max(q);
+                let r = w4[l] / (a * b);
+                plain[l] += r * b;
+                tilt[l] += r * a;
             }
         }
         (
@@ -758,7 +764,9 @@ impl SwapMtm {
         } else {
             let s = ((f + p.last) / 2) as usize;
             let tau = s - t as usize;
-            let e_price = (self.log_price_base(t as usize, s, tau) + z * self.a_price[tau]).exp();
+            let e_price = crate::market::fastmath::exp(
+                self.log_price_base(t as usize, s, tau) + z * self.a_price[tau],
+            );
             let m = self.target_logit[s] + w * self.a_util[tau];
             let k_rest = (k - ah) / cf;
             let (e_plain, e_tilt) = self.expect_min_pair_at_lag(m, tau, k_rest);

@@ -49,7 +49,9 @@ pub struct MtmSurface {
     fixed_gpu_hours: Vec<f64>,
     /// Whether a day has future periods (a table).
     live: Vec<bool>,
-    /// Per day (nz + 2) × (nw + 2) values, row-major in z, ghost nodes included, dollars.
+    /// (nz + 2) × (nw + 2) nodes (row-major in z, ghost nodes included), each holding its value
+    /// for every day in day order, dollars: node-major, so a path that walks the days in order
+    /// finds the next day's values of its stencil on the cache lines it has just read.
     values: Vec<f64>,
 }
 
@@ -87,6 +89,15 @@ impl MtmSurface {
                     mtm.add_future_variable_grid(d as u32, &zs, &ws, table);
                 }
             });
+        // Day-major (as built, one table per day in parallel) to node-major.
+        let days = end as usize;
+        let mut node_major = vec![0.0; values.len()];
+        for (d, table) in values.chunks_exact(stride).enumerate() {
+            for (node, &v) in table.iter().enumerate() {
+                node_major[node * days + d] = v;
+            }
+        }
+        let values = node_major;
         Self {
             end_day: end,
             nz,
@@ -173,13 +184,13 @@ impl MtmSurface {
         let (i, tz, j, tw) = self.cell(d, z, w)?;
         let (cz, cw) = (cubic_weights(tz), cubic_weights(tw));
         let row_len = self.nw + 2;
-        let base = d * (self.nz + 2) * row_len;
+        let days = self.end_day as usize;
         // Stencil nodes i − 1 ..= i + 2 of the covered grid are storage rows i ..= i + 3.
         let mut acc = 0.0;
         for (k, wz) in cz.iter().enumerate() {
-            let start = base + (i + k) * row_len + j;
-            let r = &self.values[start..start + 4];
-            acc += wz * (r[0] * cw[0] + r[1] * cw[1] + r[2] * cw[2] + r[3] * cw[3]);
+            let node = (i + k) * row_len + j;
+            let at = |c: usize| self.values[(node + c) * days + d];
+            acc += wz * (at(0) * cw[0] + at(1) * cw[1] + at(2) * cw[2] + at(3) * cw[3]);
         }
         Some(acc)
     }

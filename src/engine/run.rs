@@ -17,12 +17,12 @@ use super::streams::{purpose, stream};
 use crate::contract::{
     ContractError, ContractTerms, DayMarket, DayRecord, LoanOutcome, PathContracts, PathOutcome,
 };
-use crate::market::{DayFactors, MarketModel};
+use crate::market::{DayFactors, MarketDays, MarketModel, BLOCK_DAYS};
 use crate::metrics::accum::{convergence_bucket, Accumulator, Layout, LoanAcc, Series, N_SERIES};
 use crate::metrics::{Moments, QuantileSketch};
 use crate::scenario::InitialMargin;
 use crate::scenario::{FixedPrice, Scenario, N_FACTORS};
-use crate::shocks::{Overlay, PathShocks};
+use crate::shocks::PathShocks;
 use rand::Rng;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -705,19 +705,15 @@ pub(crate) fn run_path(
         });
     }
     let shocks = &*shocks;
-    let overlay = |day: u32| -> Overlay {
-        if has_shocks {
-            shocks.overlay(day)
-        } else {
-            Overlay::NEUTRAL
-        }
-    };
+    // None: no shock acts on this path (the market's fast path).
+    let overlay = has_shocks.then_some(|day: u32| shocks.overlay(day));
     let delay = if has_shocks {
         shocks.commissioning_delay_days()
     } else {
         0
     };
-    let mut st = m.initial_state(&mut jrng, delay);
+    let mut market_state = m.initial_state(&mut jrng, delay);
+    let mut market_days = MarketDays::with_capacity(BLOCK_DAYS as usize);
     let mut contracts = PathContracts::new(&ctx.terms);
     if let (Some(setup), Some(pm)) = (&ctx.margin, margin.as_mut()) {
         let mut trng = stream(seed, stream_path, purpose::TRADER);
@@ -728,18 +724,32 @@ pub(crate) fn run_path(
     let mut hedged_alive = true;
     let mut normal_sums: SegmentSums = [[0.0; N_FACTORS]; MAX_SEGMENTS];
     for day in 0..horizon {
-        let ov = overlay(day);
-        if day > 0 {
-            let mut z = m.correlated_normals(&mut rng);
-            if negate {
-                z.iter_mut().for_each(|x| *x = -*x);
-            }
-            if let Some(t) = tilt {
-                t.apply(day, &mut z, &mut normal_sums);
-            }
-            m.advance(&mut st, &z, &ov, &mut jrng);
+        // The market of the next BLOCK_DAYS days in one batch (the same draws in the same order
+        // as day by day); `st` and `f` are the day's state and factors.
+        if day % BLOCK_DAYS == 0 {
+            let days = day..(day + BLOCK_DAYS).min(horizon);
+            let sums = &mut normal_sums;
+            let normals = |d: u32| {
+                let mut z = m.correlated_normals(&mut rng);
+                if negate {
+                    z.iter_mut().for_each(|x| *x = -*x);
+                }
+                if let Some(t) = tilt {
+                    t.apply(d, &mut z, sums);
+                }
+                z
+            };
+            m.simulate_days(
+                &mut market_state,
+                days,
+                overlay,
+                normals,
+                &mut jrng,
+                &mut market_days,
+            );
         }
-        let f = m.observe(&st, &ov);
+        let i = (day - market_days.first_day()) as usize;
+        let (st, f) = (&market_days.states()[i], market_days.factors()[i]);
         let dm = day_market(&f);
         // The margin agreement steps first: the contracts must know whether the trader pays.
         let mut margin_day = None;
@@ -751,7 +761,7 @@ pub(crate) fn run_path(
             if let Some((out, md)) = pm.step(
                 setup,
                 day,
-                &st,
+                st,
                 f.index_price,
                 f.utilization,
                 pending,
@@ -810,7 +820,7 @@ pub(crate) fn run_path(
     )?;
     Ok(PathEnd {
         outcome,
-        jumps: st.jumps,
+        jumps: market_state.jumps,
         commissioning_delay_days: delay,
         normal_sums,
         log_weight: tilt.map_or(0.0, |t| t.log_weight(&normal_sums)),

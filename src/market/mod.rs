@@ -12,6 +12,7 @@
 
 pub mod correlation;
 pub mod curve;
+pub mod fastmath;
 pub mod jumps;
 pub mod ou;
 
@@ -37,6 +38,114 @@ pub fn logistic(y: f64) -> f64 {
     // Clamp keeps u strictly inside (0, 1) in f64 even under extreme parameters.
     let y = y.clamp(-36.0, 36.0);
     1.0 / (1.0 + (-y).exp())
+}
+
+/// logit of the utilization target moved by `shift_points` utilization points, kept inside
+/// [1e-4, 1 − 1e-4].
+#[inline]
+fn shifted_target_logit(target_logit: f64, shift_points: f64) -> f64 {
+    let target = (logistic(target_logit) + shift_points).clamp(1e-4, 1.0 - 1e-4);
+    logit(target)
+}
+
+/// Logit of the utilization target `days_since` days after commissioning (`days_since ≤ ramp`).
+#[inline(always)]
+fn ramp_logit(days_since: u32, ramp_days: u32, initial: f64, long_run: f64) -> f64 {
+    if ramp_days == 0 {
+        long_run
+    } else if days_since == 0 {
+        initial
+    } else if days_since >= ramp_days {
+        // f = 1 exactly below, without the division.
+        initial + (long_run - initial)
+    } else {
+        let f = (days_since as f64 / ramp_days as f64).min(1.0);
+        initial + f * (long_run - initial)
+    }
+}
+
+/// The log- and logit-scale quantities of one observation.
+#[derive(Debug, Clone, Copy)]
+struct ObservedLogs {
+    ln_index: f64,
+    basis: f64,
+    util_logit: f64,
+}
+
+/// Days per [`MarketModel::simulate_days`] block that keep a block's buffers in the L1 cache.
+pub const BLOCK_DAYS: u32 = 64;
+
+/// Caller-owned buffers of [`MarketModel::simulate_days`]: one path's market over a block of
+/// consecutive days. Reuse one per worker; it grows to the longest block once.
+#[derive(Debug, Clone, Default)]
+pub struct MarketDays {
+    first_day: u32,
+    len: usize,
+    states: Vec<FactorState>,
+    factors: Vec<DayFactors>,
+    ln_index: Vec<f64>,
+    basis: Vec<f64>,
+    /// Logit of utilization, then (in place) utilization before any level shock.
+    util: Vec<f64>,
+    power: Vec<f64>,
+    index_price: Vec<f64>,
+    exp_basis: Vec<f64>,
+    power_exp: Vec<f64>,
+}
+
+impl MarketDays {
+    /// Buffers for blocks of up to `days` days (they grow if a longer block comes).
+    pub fn with_capacity(days: usize) -> Self {
+        let mut out = Self::default();
+        out.prepare(0, days);
+        out.len = 0;
+        out
+    }
+
+    /// First day of the block.
+    pub fn first_day(&self) -> u32 {
+        self.first_day
+    }
+
+    /// The state at the end of each day of the block (after its advance), in day order.
+    #[inline]
+    pub fn states(&self) -> &[FactorState] {
+        &self.states[..self.len]
+    }
+
+    /// The factors observed on each day of the block, in day order.
+    #[inline]
+    pub fn factors(&self) -> &[DayFactors] {
+        &self.factors[..self.len]
+    }
+
+    /// State and factors of `day`, if it is in the block.
+    #[inline]
+    pub fn day(&self, day: u32) -> Option<(&FactorState, &DayFactors)> {
+        let i = day.checked_sub(self.first_day)? as usize;
+        Some((self.states().get(i)?, self.factors().get(i)?))
+    }
+
+    /// Start a block of `n` days at `first_day` (buffers only grow).
+    fn prepare(&mut self, first_day: u32, n: usize) {
+        self.first_day = first_day;
+        self.len = n;
+        if self.states.len() < n {
+            self.states.resize(n, FactorState::default());
+            self.factors.resize(n, DayFactors::default());
+            for v in [
+                &mut self.ln_index,
+                &mut self.basis,
+                &mut self.util,
+                &mut self.power,
+                &mut self.index_price,
+                &mut self.exp_basis,
+                &mut self.power_exp,
+            ] {
+                v.resize(n, 0.0);
+            }
+        }
+    }
 }
 
 /// The validated, precomputed market model for one run.
@@ -128,6 +237,9 @@ impl MarketModel {
             m.price.kappa_per_year,
             horizon_days,
         );
+        let util_initial_logit = logit(m.utilization.initial);
+        let util_long_run_logit = logit(m.utilization.long_run_mean);
+        let ramp = m.utilization.ramp_days;
         Self {
             horizon_days,
             inv_theta: curve.ln_theta.iter().map(|l| (-l).exp()).collect(),
@@ -139,9 +251,9 @@ impl MarketModel {
                 m.utilization.sigma_per_sqrt_year,
                 dt,
             ),
-            util_initial_logit: logit(m.utilization.initial),
-            util_long_run_logit: logit(m.utilization.long_run_mean),
-            util_ramp_days: m.utilization.ramp_days,
+            util_initial_logit,
+            util_long_run_logit,
+            util_ramp_days: ramp,
             basis: ExactOu::new(m.basis.kappa_per_year, m.basis.sigma_per_sqrt_year, dt),
             basis_mean: m.basis.mean,
             basis_initial: m.basis.initial,
@@ -162,15 +274,15 @@ impl MarketModel {
     /// linear in logit from `initial` to `long_run_mean` over `ramp_days`.
     #[inline]
     pub fn util_target_logit(&self, day: u32, commissioning_day: u32) -> f64 {
-        if day <= commissioning_day || self.util_ramp_days == 0 {
-            return if day < commissioning_day || self.util_ramp_days > 0 {
-                self.util_initial_logit
-            } else {
-                self.util_long_run_logit
-            };
+        if day < commissioning_day {
+            return self.util_initial_logit;
         }
-        let f = ((day - commissioning_day) as f64 / self.util_ramp_days as f64).min(1.0);
-        self.util_initial_logit + f * (self.util_long_run_logit - self.util_initial_logit)
+        ramp_logit(
+            (day - commissioning_day).min(self.util_ramp_days),
+            self.util_ramp_days,
+            self.util_initial_logit,
+            self.util_long_run_logit,
+        )
     }
 
     /// The state on day 0 of a path; draws the first jump arrival from the jump stream.
@@ -214,7 +326,7 @@ impl MarketModel {
 
     /// Advance the state from day t to day t+1 with the day's correlated shocks `z` and the
     /// overlay in force on day t+1.
-    #[inline]
+    #[inline(always)]
     pub fn advance<J: Rng + ?Sized>(
         &self,
         st: &mut FactorState,
@@ -225,14 +337,9 @@ impl MarketModel {
         let t = st.day as usize;
         st.z = self.price.step(st.z, z[F_PRICE]) + self.curve.lag_step[t];
         let next = (st.day + 1) as f64;
-        if let Some(j) = &self.jumps {
-            while st.next_jump_day <= next {
-                let xi = j.size(jump_rng);
-                st.z += xi
-                    * (-self.price.kappa_per_year * (next - st.next_jump_day) / DAYS_PER_YEAR)
-                        .exp();
-                st.jumps += 1;
-                st.next_jump_day += j.next_gap_days(jump_rng);
+        if st.next_jump_day <= next {
+            if let Some(j) = &self.jumps {
+                self.jump(st, j, next, jump_rng);
             }
         }
         st.w = self.util.step(st.w, z[F_UTIL]);
@@ -245,40 +352,99 @@ impl MarketModel {
         st.day += 1;
     }
 
-    /// Observe the factors on the state's day under the overlay.
+    /// The jumps arriving up to time `next` (days): each reverts from its arrival to `next`.
+    #[cold]
+    #[inline(never)]
+    fn jump<J: Rng + ?Sized>(
+        &self,
+        st: &mut FactorState,
+        j: &JumpProcess,
+        next: f64,
+        jump_rng: &mut J,
+    ) {
+        while st.next_jump_day <= next {
+            let xi = j.size(jump_rng);
+            st.z +=
+                xi * (-self.price.kappa_per_year * (next - st.next_jump_day) / DAYS_PER_YEAR).exp();
+            st.jumps += 1;
+            st.next_jump_day += j.next_gap_days(jump_rng);
+        }
+    }
+
+    /// Observe the factors on the state's day under the overlay (the same arithmetic as
+    /// [`MarketModel::simulate_days`], bit for bit).
     #[inline]
     pub fn observe(&self, st: &FactorState, ov: &Overlay) -> DayFactors {
+        let logs = self.observed_logs(st, ov);
+        let power_exp = if self.power_stochastic {
+            fastmath::exp(st.q)
+        } else {
+            1.0
+        };
+        self.finish_observation(
+            st,
+            ov,
+            fastmath::exp(logs.ln_index),
+            fastmath::exp(logs.basis),
+            fastmath::logistic(logs.util_logit),
+            power_exp,
+        )
+    }
+
+    /// The log- and logit-scale quantities of observing `st` under `ov` (no transcendental
+    /// function unless a utilization-mean shock acts).
+    #[inline(always)]
+    fn observed_logs(&self, st: &FactorState, ov: &Overlay) -> ObservedLogs {
         let t = st.day;
         let physical_log = st.z + st.mean_shift + ov.price_level_log;
         let ln_index = self.curve.ln_theta[t as usize] + physical_log + ov.index_log;
-        let index_price = ln_index.exp();
-        let b = self.basis_mean + st.v + ov.basis_log - ov.index_log;
+        let basis = self.basis_mean + st.v + ov.basis_log - ov.index_log;
         let target_logit = self.util_target_logit(t, st.commissioning_day);
         let target_logit = if st.util_shift != 0.0 {
-            let target = (logistic(target_logit) + st.util_shift).clamp(1e-4, 1.0 - 1e-4);
-            logit(target)
+            shifted_target_logit(target_logit, st.util_shift)
         } else {
             target_logit
         };
-        let mut u = logistic(target_logit + st.w);
+        ObservedLogs {
+            ln_index,
+            basis,
+            util_logit: target_logit + st.w,
+        }
+    }
+
+    /// The day's factors from the exponentials of [`ObservedLogs`]: `index_price` = e^ln_index,
+    /// `exp_basis` = e^basis, `util` = logistic(util_logit), `power_exp` = e^q (1 when power is
+    /// fixed).
+    #[inline(always)]
+    fn finish_observation(
+        &self,
+        st: &FactorState,
+        ov: &Overlay,
+        index_price: f64,
+        exp_basis: f64,
+        util: f64,
+        power_exp: f64,
+    ) -> DayFactors {
+        let t = st.day;
+        let mut u = util;
         if let Some((w, level)) = ov.util_level {
             u = (1.0 - w) * u + w * level;
         }
         let power = if self.power_stochastic {
-            self.power_median_usd_per_kwh * st.q.exp()
+            self.power_median_usd_per_kwh * power_exp
         } else {
             self.power_median_usd_per_kwh
         };
         DayFactors {
             day: t,
             index_price,
-            operator_price: index_price * b.exp(),
+            operator_price: index_price * exp_basis,
             utilization: u,
             power_usd_per_kwh: power * ov.power_mult,
             // exp(physical_log) without a second exp when no methodology shock moves the index.
             price_to_curve_ratio: match self.inv_theta.get(t as usize) {
                 Some(inv) if ov.index_log == 0.0 => index_price * inv,
-                _ => physical_log.exp(),
+                _ => (st.z + st.mean_shift + ov.price_level_log).exp(),
             },
             capacity_factor: if t >= st.commissioning_day {
                 ov.capacity_factor
@@ -287,6 +453,96 @@ impl MarketModel {
             },
             opex_multiplier: ov.opex_mult,
             collateral_multiplier: ov.collateral_mult,
+        }
+    }
+
+    /// Simulate the consecutive `days` of one path into `out` (replacing its contents): for each
+    /// day `d`, the state is advanced into `d` (when `d > 0`) with `normals(d)`, the day's
+    /// correlated Gaussian vector (from [`MarketModel::correlated_normals`], after any change of
+    /// sign or shift the caller applies), under the overlay `overlay(d)` (`None`: no shock acts
+    /// on any day; the function must be pure, it is called twice per day), then observed. `st`
+    /// holds the state of the day before `days.start` (or the initial state when
+    /// `days.start == 0`) and is left on the last day.
+    ///
+    /// Identical, bit for bit, to calling [`MarketModel::advance`] and
+    /// [`MarketModel::observe`] day by day with the same draws in the same order; faster, because
+    /// the exponentials and logistics of the whole block are evaluated in vectorized loops.
+    /// `normals` is called once per day with `d > 0`, in order; jumps are drawn from `jump_rng`.
+    pub fn simulate_days<J: Rng + ?Sized, O: FnMut(u32) -> Overlay>(
+        &self,
+        st: &mut FactorState,
+        days: std::ops::Range<u32>,
+        overlay: Option<O>,
+        normals: impl FnMut(u32) -> [f64; N_FACTORS],
+        jump_rng: &mut J,
+        out: &mut MarketDays,
+    ) {
+        match overlay {
+            None => self.simulate_block(st, days, |_| Overlay::NEUTRAL, normals, jump_rng, out),
+            Some(o) => self.simulate_block(st, days, o, normals, jump_rng, out),
+        }
+    }
+
+    #[inline(always)]
+    fn simulate_block<J: Rng + ?Sized>(
+        &self,
+        st: &mut FactorState,
+        days: std::ops::Range<u32>,
+        mut overlay: impl FnMut(u32) -> Overlay,
+        mut normals: impl FnMut(u32) -> [f64; N_FACTORS],
+        jump_rng: &mut J,
+        out: &mut MarketDays,
+    ) {
+        let first = days.start;
+        let n = days.len();
+        out.prepare(first, n);
+        let states = &mut out.states[..n];
+        let ln_index = &mut out.ln_index[..n];
+        let basis = &mut out.basis[..n];
+        let util = &mut out.util[..n];
+        // Sequential part: the recurrences and the log/logit-scale observations (on a local copy
+        // of the state, so it stays in registers).
+        let mut local = *st;
+        for i in 0..n {
+            let day = first + i as u32;
+            let ov = overlay(day);
+            if day > 0 {
+                let z = normals(day);
+                self.advance(&mut local, &z, &ov, jump_rng);
+            }
+            let logs = self.observed_logs(&local, &ov);
+            states[i] = local;
+            ln_index[i] = logs.ln_index;
+            basis[i] = logs.basis;
+            util[i] = logs.util_logit;
+        }
+        *st = local;
+        // Vectorized part: the transcendental functions of the whole block.
+        let index_price = &mut out.index_price[..n];
+        let exp_basis = &mut out.exp_basis[..n];
+        fastmath::exp_into(ln_index, index_price);
+        fastmath::exp_into(basis, exp_basis);
+        fastmath::logistic_in_place(util);
+        let power_exp = &mut out.power_exp[..n];
+        if self.power_stochastic {
+            for (q, s) in out.power[..n].iter_mut().zip(states.iter()) {
+                *q = s.q;
+            }
+            fastmath::exp_into(&out.power[..n], power_exp);
+        } else {
+            power_exp.fill(1.0);
+        }
+        let factors = &mut out.factors[..n];
+        for i in 0..n {
+            let s = &states[i];
+            factors[i] = self.finish_observation(
+                s,
+                &overlay(s.day),
+                index_price[i],
+                exp_basis[i],
+                util[i],
+                power_exp[i],
+            );
         }
     }
 
@@ -310,5 +566,116 @@ impl MarketModel {
             out.push(self.observe(&st, &Overlay::NEUTRAL));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::streams::stream;
+
+    /// A day-dependent overlay exercising every field (shocks switch on and off).
+    fn overlay(day: u32) -> Overlay {
+        if day % 50 < 20 {
+            return Overlay::NEUTRAL;
+        }
+        let x = f64::from(day % 7);
+        Overlay {
+            price_level_log: -0.05 * x,
+            price_mean_log: -0.1,
+            util_mean_points: 0.01 * x - 0.03,
+            util_level: (day % 3 == 0).then_some((0.4, 0.2)),
+            capacity_factor: 0.8,
+            basis_log: 0.02,
+            index_log: if day % 2 == 0 { 0.0 } else { 0.03 },
+            power_mult: 1.5,
+            opex_mult: 1.1,
+            collateral_mult: 0.9,
+        }
+    }
+
+    #[test]
+    fn blocks_equal_day_by_day_stepping_bit_for_bit() {
+        let s = crate::scenario::load_embedded_base(&[])
+            .map(|l| l.scenario)
+            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
+        let mut m = MarketModel::new(&s, 400);
+        // Stochastic power, frequent jumps and a ramp, so every branch runs.
+        m.power = ExactOu::new(3.0, 0.4, 1.0 / DAYS_PER_YEAR);
+        m.power_stochastic = true;
+        if let Some(j) = m.jumps.as_mut() {
+            j.rate_per_day = 0.05;
+        }
+        m.commissioning_day = 30;
+        for shocked in [false, true] {
+            let (mut rng, mut jrng) = (stream(7, 3, 1), stream(7, 3, 2));
+            let mut st = m.initial_state(&mut jrng, 5);
+            let mut by_day = Vec::new();
+            for day in 0..400 {
+                let ov = if shocked {
+                    overlay(day)
+                } else {
+                    Overlay::NEUTRAL
+                };
+                if day > 0 {
+                    let z = m.correlated_normals(&mut rng);
+                    m.advance(&mut st, &z, &ov, &mut jrng);
+                }
+                by_day.push((st, m.observe(&st, &ov)));
+            }
+            let (mut rng, mut jrng) = (stream(7, 3, 1), stream(7, 3, 2));
+            let mut bst = m.initial_state(&mut jrng, 5);
+            let mut out = MarketDays::with_capacity(3);
+            let mut day = 0;
+            // Uneven blocks, longer than the initial capacity.
+            for len in [1, 6, 64, 13, 200, 116] {
+                let days = day..day + len;
+                let ov = shocked.then_some(overlay);
+                m.simulate_days(
+                    &mut bst,
+                    days,
+                    ov,
+                    |_| m.correlated_normals(&mut rng),
+                    &mut jrng,
+                    &mut out,
+                );
+                assert_eq!(out.first_day(), day);
+                for (i, (s, f)) in out.states().iter().zip(out.factors()).enumerate() {
+                    let (es, ef) = &by_day[day as usize + i];
+                    assert_eq!(format!("{s:?}"), format!("{es:?}"), "state, day {}", s.day);
+                    assert_eq!(
+                        format!("{f:?}"),
+                        format!("{ef:?}"),
+                        "factors, day {}",
+                        f.day
+                    );
+                    assert_eq!(f.index_price.to_bits(), ef.index_price.to_bits());
+                    assert_eq!(f.utilization.to_bits(), ef.utilization.to_bits());
+                }
+                assert_eq!(out.day(day + len - 1).map(|d| d.1.day), Some(day + len - 1));
+                assert!(out.day(day + len).is_none());
+                day += len;
+            }
+            assert_eq!(day, 400);
+            assert!(bst.jumps > 0 && bst.jumps == st.jumps);
+        }
+    }
+
+    #[test]
+    fn the_ramp_table_arithmetic_matches_the_linear_ramp() {
+        let (a, b) = (logit(0.45), logit(0.78));
+        for ramp in [0u32, 1, 7, 120] {
+            for since in 0..=ramp {
+                let expected = if ramp == 0 {
+                    b
+                } else {
+                    a + (since as f64 / ramp as f64) * (b - a)
+                };
+                assert!(
+                    (ramp_logit(since, ramp, a, b) - expected).abs() <= 1e-15,
+                    "{ramp} {since}"
+                );
+            }
+        }
     }
 }
