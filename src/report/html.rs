@@ -205,6 +205,15 @@ fn headline(page: &mut String, s: &Value) {
             escape(&u)
         );
     }
+    if summary::lookup(s, "importance_sampling").is_some() {
+        let _ = writeln!(
+            page,
+            "<tr><td>Loan PD, importance sampled (ESS {})</td><td class=\"hedged\">{}</td><td class=\"unhedged\">{}</td></tr>",
+            escape(&format_key(s, "importance_sampling.effective_sample_size", Unit::Integer)),
+            escape(&format_with_se(s, "importance_sampling.hedged.pd", Unit::Percent)),
+            escape(&format_with_se(s, "importance_sampling.unhedged.pd", Unit::Percent))
+        );
+    }
     page.push_str("</tbody>\n</table>\n<table>\n<thead><tr><th>Swap, trader and margin</th><th>Estimate</th></tr></thead>\n<tbody>\n");
     for (label, key, unit) in COUNTERPARTY {
         // `trader.pnl` has its SE under `trader.pnl_se` but its value under `trader.pnl_mean`.
@@ -385,6 +394,18 @@ mod tests {
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("9.15 % ± 0.20 %"));
         assert!(!page.contains("http://") && !page.contains("https://"));
+        assert!(!page.contains("importance sampled"));
+        run.summary["importance_sampling"] = serde_json::json!({
+            "effective_sample_size": 412.0,
+            "hedged": {"pd": 0.0062, "pd_se": 0.0002},
+            "unhedged": {"pd": 0.078, "pd_se": 0.005},
+        });
+        let page = render(&run, &[]).unwrap();
+        assert!(
+            page.contains("Loan PD, importance sampled (ESS 412)"),
+            "{page}"
+        );
+        assert!(page.contains("0.62 % ± 0.02 %"));
     }
 
     #[test]
