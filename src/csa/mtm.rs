@@ -258,6 +258,10 @@ pub struct SwapMtm {
     /// count whose total weight is below 1e-10 (the payoff is bounded by 1, so the error is below
     /// 2e-10 of the period's capacity value).
     tail_nodes: usize,
+    /// Total Gauss–Hermite weight of the nodes the fused quadrature keeps.
+    kept_weight: f64,
+    /// The calculation period of each day (0..end_day), so the daily step needs no division.
+    period_by_day: Vec<u32>,
     /// Row t holds the entries of the periods that start after day t.
     row_offset: Vec<usize>,
     entries: Vec<Entry>,
@@ -394,6 +398,8 @@ impl SwapMtm {
         {
             tail_nodes += 2;
         }
+        let kept_weight: f64 = gh.weights[tail_nodes..GH_NODES - tail_nodes].iter().sum();
+        let period_by_day: Vec<u32> = (0..end).map(|d| d / terms.period_days).collect();
         let mut mtm = Self {
             fixed_price_usd_per_gpu_hour: fp,
             period_days: terms.period_days,
@@ -416,6 +422,8 @@ impl SwapMtm {
             entries: Vec::new(),
             node_exp,
             tail_nodes,
+            kept_weight,
+            period_by_day,
             gh,
         };
         mtm.build_rows();
@@ -557,7 +565,7 @@ impl SwapMtm {
         if day >= self.end_day {
             return;
         }
-        let p = self.period_of(day);
+        let p = self.period_by_day[day as usize];
         if acc.period != p {
             *acc = PeriodAccrual {
                 period: p,
@@ -595,7 +603,7 @@ impl SwapMtm {
     /// The part of [`SwapMtm::legs`] from the period under way on `day` (zero when it settles at
     /// the end of `day`); `day < end_day`.
     pub(crate) fn running_legs(&self, day: u32, z: f64, w: f64, acc: &PeriodAccrual) -> MtmLegs {
-        let p = self.period_of(day);
+        let p = self.period_by_day[day as usize];
         let cur = self.periods[p as usize];
         if cur.last > day {
             let a = if acc.period == p {
@@ -717,10 +725,18 @@ impl SwapMtm {
         let c = self.tail_nodes;
         let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
         let weights = &self.gh.weights[c..GH_NODES - c];
-        let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
-        // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
         // min(1/(1 + x), k) = 1/(1 + max(x, q)) with k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
         let q = 1.0 / k - 1.0;
+        // The node factors decrease along the row (ascending nodes, sd ≥ 0) and rounding is
+        // monotone, so when the first node is capped under both measures every node is: both
+        // expectations are then the kept weight times the cap (the common case: the day's
+        // utilization spread is a few hundredths in logit, the cap usually several spreads away).
+        if em.max(em_tilt) * row[0] <= q {
+            let v = self.kept_weight / (1.0 + q);
+            return (v, v);
+        }
+        let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
+        // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
         for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
             for l in 0..4 {
                 // One division for both: w/(1 + a) = w·(1 + b)/((1 + a)(1 + b)), and likewise.
@@ -894,6 +910,9 @@ mod tests {
             (0.2, 3, 0.4),
             (2.5, 30, 0.9),
             (-1.0, 0, 0.65),
+            // Every kept node capped under both measures (the shortcut).
+            (3.0, 1, 0.65),
+            (1.27, 2, 0.65),
         ] {
             let (plain, tilt) = mtm.expect_min_pair_at_lag(mean, tau, k);
             let p = mtm.expect_min_at_lag(mean, tau, k);

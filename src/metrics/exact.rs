@@ -18,12 +18,27 @@ impl ExactSum {
     /// Add one value (rounded to the nearest multiple of 2⁻³²; saturates far beyond any money sum).
     #[inline]
     pub fn add(&mut self, x: f64) {
-        let y = (x * SCALE).round();
-        // Fast path: values that fit an i64 convert with one instruction (f64 → i128 is a
-        // library call); identical result either way.
-        let v = if y.abs() < 9.0e18 {
-            y as i64 as i128
-        } else if y.abs() < 3.9e28 {
+        let s = x * SCALE;
+        // Fast path: values that fit an i64 are rounded half away from zero without the libm
+        // `round` call (no SSE4.1 in the baseline target): the truncation is one instruction and
+        // the fraction s − trunc(s) is exact, so the result equals `s.round() as i64`.
+        if s.abs() < 9.0e18 {
+            let t = s as i64;
+            let frac = s - t as f64;
+            let v = if frac >= 0.5 {
+                t + 1
+            } else if frac <= -0.5 {
+                t - 1
+            } else {
+                t
+            };
+            self.0 = self.0.saturating_add(v as i128);
+            return;
+        }
+        let y = s.round();
+        // f64 → i128 is a library call: values that fit an i64 after the split convert with two
+        // instructions; identical result either way.
+        let v = if y.abs() < 3.9e28 {
             // Split exactly at 2^32 (scaling by a power of two is exact): two i64 conversions
             // instead of the slow f64 → i128 library call.
             let hi = (y / SCALE).floor();
@@ -108,6 +123,40 @@ mod tests {
             -1.0e27,
             2.0f64.powi(60) + 2048.0,
         ] {
+            let mut a = ExactSum::default();
+            a.add(x);
+            assert_eq!(a.0, (x * SCALE).round() as i128, "{x}");
+        }
+    }
+
+    #[test]
+    fn fast_rounding_matches_round_half_away_from_zero() {
+        let ulp_below_half = 0.5 - f64::EPSILON / 4.0;
+        for s in [
+            0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            ulp_below_half,
+            -ulp_below_half,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_497.0,
+            8.9e18,
+            -8.9e18,
+            123_456.499_999_999,
+            -123_456.500_000_001,
+        ] {
+            let mut a = ExactSum::default();
+            a.add(s / SCALE);
+            assert_eq!(a.0, s.round() as i128, "{s}");
+        }
+        let mut x = 0.123_f64;
+        for _ in 0..10_000 {
+            x = (x * 3.7).sin() * 1e7;
             let mut a = ExactSum::default();
             a.add(x);
             assert_eq!(a.0, (x * SCALE).round() as i128, "{x}");
