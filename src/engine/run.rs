@@ -320,16 +320,20 @@ impl Scratch {
             return;
         }
         let n = self.buffered;
+        let mut vals = [0.0; ROW_BUFFER_PATHS];
         for (si, series) in self.acc.series.iter_mut().enumerate() {
             let rows = series.moments.len();
             for r in 0..rows {
                 let base = (si * rows + r) * ROW_BUFFER_PATHS;
+                let mut m = 0;
                 for v in &mut self.rows_buf[base..base + n] {
                     if !v.is_nan() {
-                        series.add(r, *v);
+                        vals[m] = *v;
+                        m += 1;
                     }
                     *v = f64::NAN;
                 }
+                series.add_all(r, &vals[..m]);
             }
         }
         self.buffered = 0;

@@ -22,19 +22,49 @@ impl ExactSum {
         // Fast path: values that fit an i64 are rounded half away from zero without the libm
         // `round` call (no SSE4.1 in the baseline target): the truncation is one instruction and
         // the fraction s − trunc(s) is exact, so the result equals `s.round() as i64`.
+        match Self::scaled_i64(s) {
+            Some(v) => self.0 = self.0.saturating_add(v as i128),
+            None => self.add_slow(s),
+        }
+    }
+
+    /// `x·2³²` rounded half away from zero, when it fits an i64 (`None` otherwise, NaN included).
+    #[inline]
+    fn scaled_i64(s: f64) -> Option<i64> {
         if s.abs() < 9.0e18 {
             let t = s as i64;
             let frac = s - t as f64;
-            let v = if frac >= 0.5 {
+            Some(if frac >= 0.5 {
                 t + 1
             } else if frac <= -0.5 {
                 t - 1
             } else {
                 t
-            };
-            self.0 = self.0.saturating_add(v as i128);
-            return;
+            })
+        } else {
+            None
         }
+    }
+
+    /// Add every value of `xs`: the same result as adding them one by one (the i64 parts are
+    /// summed in an i128 that cannot overflow for fewer than 2⁶⁴ values, then saturated once;
+    /// both agree unless the running sum saturates, beyond ±4·10²⁸).
+    #[inline]
+    pub fn add_all(&mut self, xs: impl IntoIterator<Item = f64>) {
+        let mut local: i128 = 0;
+        for x in xs {
+            let s = x * SCALE;
+            match Self::scaled_i64(s) {
+                Some(v) => local += v as i128,
+                None => self.add_slow(s),
+            }
+        }
+        self.0 = self.0.saturating_add(local);
+    }
+
+    /// The general path of [`ExactSum::add`] for `s = x·2³²` outside the i64 range (or NaN).
+    #[cold]
+    fn add_slow(&mut self, s: f64) {
         let y = s.round();
         // f64 → i128 is a library call: values that fit an i64 after the split convert with two
         // instructions; identical result either way.
@@ -75,6 +105,13 @@ impl Moments {
         self.n += 1;
         self.sum.add(x);
         self.sum_sq.add(x * x);
+    }
+    /// Add every value of `xs` (the same result as [`Moments::add`] one by one).
+    #[inline]
+    pub fn add_all(&mut self, xs: &[f64]) {
+        self.n += xs.len() as u64;
+        self.sum.add_all(xs.iter().copied());
+        self.sum_sq.add_all(xs.iter().map(|x| x * x));
     }
     pub fn merge(&mut self, o: &Self) {
         self.n += o.n;
@@ -161,6 +198,20 @@ mod tests {
             a.add(x);
             assert_eq!(a.0, (x * SCALE).round() as i128, "{x}");
         }
+    }
+
+    #[test]
+    fn adding_a_slice_equals_adding_one_by_one() {
+        let xs: Vec<f64> = (0..97)
+            .map(|i| {
+                ((i as f64) * 1.37).cos() * 10f64.powi(i % 23) + if i == 40 { 1e25 } else { 0.0 }
+            })
+            .collect();
+        let (mut a, mut b) = (Moments::default(), Moments::default());
+        xs.iter().for_each(|&x| a.add(x));
+        b.add_all(&xs[..50]);
+        b.add_all(&xs[50..]);
+        assert_eq!(a, b);
     }
 
     #[test]
