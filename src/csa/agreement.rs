@@ -323,7 +323,10 @@ impl CsaAgreement {
         path.summary.default_cause = Some(cause);
     }
 
-    /// Advance the path by one day.
+    /// Advance the path by one day. Inlined: the caller reads the outcome right away, and an
+    /// outcome written to memory field by field and read back in 16-byte loads stalls on store
+    /// forwarding.
+    #[inline]
     pub fn step(&self, path: &mut CsaPath, input: &CsaDayInput) -> CsaDayOutcome {
         let mtm_to_spv = -input.legs.value(input.fixed_price_usd_per_gpu_hour);
         let mut out = CsaDayOutcome {

@@ -45,6 +45,9 @@ pub struct MtmSurface {
     hz: f64,
     w_lo: f64,
     hw: f64,
+    /// 1/hz and 1/hw: the cell lookup multiplies instead of dividing.
+    inv_hz: f64,
+    inv_hw: f64,
     /// Σ DF·K of the future periods per day, GPU-hours (exact).
     fixed_gpu_hours: Vec<f64>,
     /// Whether a day has future periods (a table).
@@ -110,6 +113,8 @@ impl MtmSurface {
             hz,
             w_lo,
             hw,
+            inv_hz: 1.0 / hz,
+            inv_hw: 1.0 / hw,
             fixed_gpu_hours,
             live,
             values,
@@ -171,8 +176,8 @@ impl MtmSurface {
     /// Cell indices and fractions along z and w, `None` outside the grid.
     #[inline]
     fn cell(&self, d: usize, z: f64, w: f64) -> Option<(usize, f64, usize, f64)> {
-        let u = (z - self.z_lo[d]) / self.hz;
-        let v = (w - self.w_lo) / self.hw;
+        let u = (z - self.z_lo[d]) * self.inv_hz;
+        let v = (w - self.w_lo) * self.inv_hw;
         let (uz, uw) = ((self.nz - 1) as f64, (self.nw - 1) as f64);
         // Written so that NaN fails the test.
         if !(u >= 0.0 && u <= uz && v >= 0.0 && v <= uw) {
