@@ -300,7 +300,7 @@ struct Scratch {
 
 /// Paths whose row values are buffered before the histograms are updated: each histogram row
 /// (400 bins) is then hit this many times while it is in cache, instead of once per path.
-const ROW_BUFFER_PATHS: usize = 32;
+const ROW_BUFFER_PATHS: usize = 64;
 
 impl Scratch {
     fn new(ctx: &RunContext) -> Self {
