@@ -34,13 +34,8 @@ impl ExactSum {
         if s.abs() < 9.0e18 {
             let t = s as i64;
             let frac = s - t as f64;
-            Some(if frac >= 0.5 {
-                t + 1
-            } else if frac <= -0.5 {
-                t - 1
-            } else {
-                t
-            })
+            // Branch-free: the fraction's side of ±0.5 is a coin flip for money amounts.
+            Some(t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5))
         } else {
             None
         }
