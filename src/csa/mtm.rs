@@ -791,13 +791,29 @@ impl SwapMtm {
         ]
     }
 
-    /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure),
-    /// in one pass over the nodes of non-negligible weight with one `exp` and one division per
-    /// node (four independent partial sums, so the loop vectorizes).
-    #[inline]
+    /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure):
+    /// [`SwapMtm::expected_hours_pair`] per unit of capacity.
+    #[cfg(test)]
     fn expect_min_pair_at_lag(&self, m: f64, tau: usize, k: f64) -> (f64, f64) {
-        if k <= 0.0 {
-            return (k, k);
+        self.expected_hours_pair(m, tau, k, 1.0)
+    }
+
+    /// c·E[min(logistic(m + sd_u(τ)·X), r/c)] and the same at m + cov(τ) (the price-tilted
+    /// measure): the expected GPU-hours sold, capped at `room_hours` r, of `capacity_hours` c > 0
+    /// still to come. One pass over the nodes of non-negligible weight with one `exp` and one
+    /// division per node (four independent partial sums, so the loop vectorizes); no division at
+    /// all when every node is capped.
+    #[inline]
+    fn expected_hours_pair(
+        &self,
+        m: f64,
+        tau: usize,
+        room_hours: f64,
+        capacity_hours: f64,
+    ) -> (f64, f64) {
+        let (r, c_hours) = (room_hours, capacity_hours);
+        if r <= 0.0 {
+            return (r, r);
         }
         // m ≥ −300 keeps (1 + a)(1 + b) below finite bounds (e^300·e^(sd·x) squared); below it
         // the payoff is 0 to within e^(−300) anyway.
@@ -806,16 +822,16 @@ impl SwapMtm {
         let c = self.tail_nodes;
         let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
         let weights = &self.gh.weights[c..GH_NODES - c];
-        // min(1/(1 + x), k) = 1/(1 + max(x, q)) with k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
-        let q = 1.0 / k - 1.0;
-        // The node factors decrease along the row (ascending nodes, sd ≥ 0) and rounding is
-        // monotone, so when the first node is capped under both measures every node is: both
+        // With k = r/c: min(1/(1 + x), k) = 1/(1 + max(x, q)), k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
+        // The node factors decrease along the row (ascending nodes, sd ≥ 0), so when the first
+        // node is capped under both measures, x ≤ q ⇔ (1 + x)·r ≤ c, every node is: both
         // expectations are then the kept weight times the cap (the common case: the day's
         // utilization spread is a few hundredths in logit, the cap usually several spreads away).
-        if em.max(em_tilt) * row[0] <= q {
-            let v = self.kept_weight / (1.0 + q);
+        if (1.0 + em.max(em_tilt) * row[0]) * r <= c_hours {
+            let v = self.kept_weight * r;
             return (v, v);
         }
+        let q = c_hours / r - 1.0;
         let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
         // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
         for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
@@ -829,8 +845,8 @@ impl SwapMtm {
             }
         }
         (
-            (plain[0] + plain[1]) + (plain[2] + plain[3]),
-            (tilt[0] + tilt[1]) + (tilt[2] + tilt[3]),
+            c_hours * ((plain[0] + plain[1]) + (plain[2] + plain[3])),
+            c_hours * ((tilt[0] + tilt[1]) + (tilt[2] + tilt[3])),
         )
     }
 
@@ -865,10 +881,9 @@ impl SwapMtm {
                 self.log_price_base(t as usize, s, tau) + z * self.a_price[tau],
             );
             let m = self.target_logit[s] + w * self.a_util[tau];
-            let k_rest = (k - ah) / cf;
-            let (e_plain, e_tilt) = self.expect_min_pair_at_lag(m, tau, k_rest);
-            (ap / p.capacity_hours) * (ah + cf * e_plain)
-                + (cf / p.capacity_hours) * e_price * (ah + cf * e_tilt)
+            // Expected hours sold over the rest of the period, capped at the strike's room.
+            let (sold_plain, sold_tilt) = self.expected_hours_pair(m, tau, k - ah, cf);
+            (ap * (ah + sold_plain) + cf * e_price * (ah + sold_tilt)) / p.capacity_hours
         };
         MtmLegs {
             variable_usd: df * variable,
