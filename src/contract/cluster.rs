@@ -86,7 +86,7 @@ pub struct CollateralModel {
     depreciation: Vec<f64>,
     /// capex · gpus, $.
     capex_usd: f64,
-    price_elasticity: f64,
+    price_elasticity: PriceElasticity,
     liquidation_haircut: f64,
     liquidation_cost_usd: f64,
 }
@@ -101,7 +101,7 @@ impl CollateralModel {
         Self {
             depreciation,
             capex_usd: cluster.capex_per_gpu_usd * f64::from(cluster.gpus),
-            price_elasticity: c.price_elasticity,
+            price_elasticity: PriceElasticity::new(c.price_elasticity),
             liquidation_haircut: c.liquidation_haircut,
             liquidation_cost_usd: c.liquidation_cost_usd,
         }
@@ -118,13 +118,11 @@ impl CollateralModel {
         let idx = (day as usize).min(self.depreciation.len().saturating_sub(1));
         let dep = self.depreciation.get(idx).copied().unwrap_or(1.0);
         let ratio = m.price_to_curve_ratio.max(0.0);
-        // Fast paths avoid a powf per day for the common elasticities 0 and 1.
-        let price_factor = if self.price_elasticity == 1.0 {
-            ratio
-        } else if self.price_elasticity == 0.0 {
-            1.0
-        } else {
-            ratio.powf(self.price_elasticity)
+        // The common elasticities 0 and 1 need no powf per day.
+        let price_factor = match self.price_elasticity {
+            PriceElasticity::One => ratio,
+            PriceElasticity::Zero => 1.0,
+            PriceElasticity::Power(e) => ratio.powf(e),
         };
         let v = self.capex_usd * dep * price_factor * m.collateral_multiplier.max(0.0);
         if v.is_finite() {
@@ -143,6 +141,28 @@ impl CollateralModel {
     #[inline]
     pub fn liquidation_from_book(&self, book_usd: f64) -> f64 {
         (book_usd * (1.0 - self.liquidation_haircut) - self.liquidation_cost_usd).max(0.0)
+    }
+}
+
+/// The collateral's price elasticity, with its common values decided once: tested as floats
+/// at each call, the compiler merged `e == 1 ? x : powf(x, e)` into the `powf` call (its result
+/// is the same) and paid a `powf` per path-day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PriceElasticity {
+    Zero,
+    One,
+    Power(f64),
+}
+
+impl PriceElasticity {
+    fn new(e: f64) -> Self {
+        if e == 1.0 {
+            Self::One
+        } else if e == 0.0 {
+            Self::Zero
+        } else {
+            Self::Power(e)
+        }
     }
 }
 

@@ -165,6 +165,35 @@ pub struct CsaAgreement {
     trader: Trader,
     initial_margin_usd: f64,
     theta0_usd_per_gpu_hour: f64,
+    /// Collateral yield per day (collateral_yield / DAYS_PER_YEAR), decimal.
+    yield_per_day: f64,
+    /// The wrong-way sensitivity as an exponent of `powi` when it is an integer of magnitude
+    /// ≤ 16 (the common case: 0, 1, 2), else `None` (general `powf`).
+    integer_sensitivity: Option<i32>,
+}
+
+/// a^n by binary powering, the same products in the same order as the `powi` intrinsic's
+/// library routine (so the same bits), inlined.
+#[inline]
+fn powi_inline(mut a: f64, n: i32) -> f64 {
+    let recip = n < 0;
+    let mut pow = n.unsigned_abs();
+    let mut mul = 1.0;
+    loop {
+        if pow & 1 != 0 {
+            mul *= a;
+        }
+        pow >>= 1;
+        if pow == 0 {
+            break;
+        }
+        a *= a;
+    }
+    if recip {
+        1.0 / mul
+    } else {
+        mul
+    }
 }
 
 impl CsaAgreement {
@@ -209,11 +238,14 @@ impl CsaAgreement {
         if !(theta0_usd_per_gpu_hour > 0.0 && theta0_usd_per_gpu_hour.is_finite()) {
             return Err(CsaError::Theta(theta0_usd_per_gpu_hour));
         }
+        let k = trader.wrong_way_sensitivity;
         Ok(Self {
             csa: csa.clone(),
             trader: trader.clone(),
             initial_margin_usd,
             theta0_usd_per_gpu_hour,
+            yield_per_day: csa.collateral_yield / DAYS_PER_YEAR,
+            integer_sensitivity: (k == k.trunc() && k.abs() <= 16.0).then_some(-(k as i32)),
         })
     }
 
@@ -226,12 +258,10 @@ impl CsaAgreement {
     #[inline]
     pub fn intensity_per_year(&self, index_price_usd_per_gpu_hour: f64) -> f64 {
         let ratio = (index_price_usd_per_gpu_hour / self.theta0_usd_per_gpu_hour).max(1e-12);
-        let k = self.trader.wrong_way_sensitivity;
         // Integer sensitivities (the common case: 0, 1, 2) avoid the general `powf`.
-        let factor = if k == k.trunc() && k.abs() <= 16.0 {
-            ratio.powi(-(k as i32))
-        } else {
-            ratio.powf(-k)
+        let factor = match self.integer_sensitivity {
+            Some(n) => powi_inline(ratio, n),
+            None => ratio.powf(-self.trader.wrong_way_sensitivity),
         };
         let l = self.trader.default_intensity_per_year * factor;
         if l.is_finite() {
@@ -293,7 +323,10 @@ impl CsaAgreement {
         path.summary.default_cause = Some(cause);
     }
 
-    /// Advance the path by one day.
+    /// Advance the path by one day. Inlined: the caller reads the outcome right away, and an
+    /// outcome written to memory field by field and read back in 16-byte loads stalls on store
+    /// forwarding.
+    #[inline]
     pub fn step(&self, path: &mut CsaPath, input: &CsaDayInput) -> CsaDayOutcome {
         let mtm_to_spv = -input.legs.value(input.fixed_price_usd_per_gpu_hour);
         let mut out = CsaDayOutcome {
@@ -323,7 +356,7 @@ impl CsaAgreement {
         }
 
         // (1) Interest on collateral accrues to its poster.
-        let y = self.csa.collateral_yield / DAYS_PER_YEAR;
+        let y = self.yield_per_day;
         path.trader_liquidity_usd += y * (path.vm_usd.max(0.0) + path.im_usd);
         out.spv_cash_usd += y * (-path.vm_usd).max(0.0);
 
@@ -353,7 +386,8 @@ impl CsaAgreement {
         path.trader_liquidity_usd += input.settlement_to_trader_usd;
 
         // (4) Margin call on margin dates.
-        if input.day % self.csa.margin_interval_days == 0 {
+        let interval = self.csa.margin_interval_days;
+        if interval == 1 || input.day % interval == 0 {
             let required_vm = self.required_vm_usd(mtm_to_spv);
             let required_im = self.required_im_usd(path.downgraded).max(path.im_usd);
             let d_vm = required_vm - path.vm_usd;
@@ -513,5 +547,19 @@ impl CsaPath {
     fn note_liquidity(&mut self) {
         let need = self.start_liquidity_usd - self.trader_liquidity_usd;
         self.summary.liquidity_need_peak_usd = self.summary.liquidity_need_peak_usd.max(need);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::powi_inline;
+
+    #[test]
+    fn inline_powi_has_the_intrinsics_bits() {
+        for &a in &[0.3, 0.77, 1.0, 1.13, 2.9, 1e-3, 123.4] {
+            for n in -16..=16 {
+                assert_eq!(powi_inline(a, n).to_bits(), a.powi(n).to_bits(), "{a}^{n}");
+            }
+        }
     }
 }

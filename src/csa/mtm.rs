@@ -32,6 +32,7 @@
 
 use crate::market::{logistic, MarketModel};
 use crate::scenario::DAYS_PER_YEAR;
+use rayon::prelude::*;
 use thiserror::Error;
 
 /// Gauss–Hermite nodes used for E[min(logistic(Y), k)].
@@ -175,7 +176,9 @@ impl GaussHermite {
 
     /// Taylor coefficients [f, f′, f″/2, f‴/6] at m of f(m) = E[g(m + sd·X)], g = min(logistic, k),
     /// by Stein's identity f⁽ʲ⁾ = E[g·Heⱼ(X)]/sdʲ with the Hermite polynomials He₁ = x,
-    /// He₂ = x² − 1, He₃ = x³ − 3x (exact for a kinked g; sd > 0).
+    /// He₂ = x² − 1, He₃ = x³ − 3x (exact for a kinked g; sd > 0). The MTM itself uses the
+    /// tabulated equivalent `SwapMtm::taylor_min_at_lag`; this is its reference.
+    #[cfg(test)]
     fn taylor_min_logistic(&self, m: f64, sd: f64, k: f64) -> [f64; 4] {
         let mut f = [0.0; 4];
         for (x, w) in self.nodes.iter().zip(&self.weights) {
@@ -258,6 +261,10 @@ pub struct SwapMtm {
     /// count whose total weight is below 1e-10 (the payoff is bounded by 1, so the error is below
     /// 2e-10 of the period's capacity value).
     tail_nodes: usize,
+    /// Total Gauss–Hermite weight of the nodes the fused quadrature keeps.
+    kept_weight: f64,
+    /// The calculation period of each day (0..end_day), so the daily step needs no division.
+    period_by_day: Vec<u32>,
     /// Row t holds the entries of the periods that start after day t.
     row_offset: Vec<usize>,
     entries: Vec<Entry>,
@@ -394,6 +401,8 @@ impl SwapMtm {
         {
             tail_nodes += 2;
         }
+        let kept_weight: f64 = gh.weights[tail_nodes..GH_NODES - tail_nodes].iter().sum();
+        let period_by_day: Vec<u32> = (0..end).map(|d| d / terms.period_days).collect();
         let mut mtm = Self {
             fixed_price_usd_per_gpu_hour: fp,
             period_days: terms.period_days,
@@ -416,21 +425,33 @@ impl SwapMtm {
             entries: Vec::new(),
             node_exp,
             tail_nodes,
+            kept_weight,
+            period_by_day,
             gh,
         };
         mtm.build_rows();
         Ok(mtm)
     }
 
+    /// The entries of every valuation day; days are independent, so they are built in
+    /// parallel (rayon) and concatenated in day order: the table does not depend on the threads.
     fn build_rows(&mut self) {
-        let mut entries = Vec::new();
+        let this = &*self;
+        let rows: Vec<Vec<Entry>> = (0..self.end_day)
+            .into_par_iter()
+            .map(|t| {
+                let first_p = this.period_by_day[t as usize] as usize + 1;
+                this.periods[first_p..]
+                    .iter()
+                    .map(|p| this.entry(t, p))
+                    .collect()
+            })
+            .collect();
         let mut offsets = Vec::with_capacity(self.end_day as usize + 1);
-        for t in 0..self.end_day {
+        let mut entries = Vec::with_capacity(rows.iter().map(Vec::len).sum());
+        for row in rows {
             offsets.push(entries.len());
-            let first_p = self.period_of(t) as usize + 1;
-            for p in first_p..self.periods.len() {
-                entries.push(self.entry(t, &self.periods[p]));
-            }
+            entries.extend(row);
         }
         offsets.push(entries.len());
         self.row_offset = offsets;
@@ -444,7 +465,7 @@ impl SwapMtm {
         (
             s as usize,
             (s - t) as usize,
-            (-self.discount_per_day * (l - t) as f64).exp(),
+            self.discount_by_lag[(l - t) as usize],
         )
     }
 
@@ -467,7 +488,7 @@ impl SwapMtm {
         let sd_util = self.var_util[tau].sqrt();
         let mean_util = self.target_logit[s] + self.cov[tau];
         let taylor = if sd_util > 0.0 && strike > 0.0 {
-            self.gh.taylor_min_logistic(mean_util, sd_util, strike)
+            self.taylor_min_at_lag(mean_util, tau, sd_util, strike)
         } else {
             [0.0; 4]
         };
@@ -557,7 +578,7 @@ impl SwapMtm {
         if day >= self.end_day {
             return;
         }
-        let p = self.period_of(day);
+        let p = self.period_by_day[day as usize];
         if acc.period != p {
             *acc = PeriodAccrual {
                 period: p,
@@ -595,7 +616,7 @@ impl SwapMtm {
     /// The part of [`SwapMtm::legs`] from the period under way on `day` (zero when it settles at
     /// the end of `day`); `day < end_day`.
     pub(crate) fn running_legs(&self, day: u32, z: f64, w: f64, acc: &PeriodAccrual) -> MtmLegs {
-        let p = self.period_of(day);
+        let p = self.period_by_day[day as usize];
         let cur = self.periods[p as usize];
         if cur.last > day {
             let a = if acc.period == p {
@@ -631,7 +652,9 @@ impl SwapMtm {
     /// The variable leg of the periods that start after `day`, on the grid `zs` × `ws`, added to
     /// `out` (row-major, `out[i·ws.len() + j]` at (zs[i], ws[j])). Each period's term is
     /// separable, base·e^(z·a^τ)·E[min(u, k) | w], so the grid costs one `exp` per (period, z)
-    /// and one utilization expectation per (period, w); each term equals `entry_value`'s.
+    /// (the vectorized [`crate::market::fastmath::exp_into`]) and one utilization expectation
+    /// per (period, w); each node then sums its periods' products in period order, four
+    /// w-nodes at a time in registers.
     pub(crate) fn add_future_variable_grid(
         &self,
         day: u32,
@@ -639,20 +662,54 @@ impl SwapMtm {
         ws: &[f64],
         out: &mut [f64],
     ) {
-        let nw = ws.len();
-        let mut ez = vec![0.0; zs.len()];
-        let mut eu = vec![0.0; nw];
-        for e in self.future_row(day) {
-            for (x, &z) in ez.iter_mut().zip(zs) {
-                *x = e.price_base_usd * (z * e.a_price).exp();
+        const LANES: usize = 4;
+        let (nz, nw) = (zs.len(), ws.len());
+        let row = self.future_row(day);
+        let n = row.len();
+        if n == 0 || nz == 0 || nw == 0 {
+            return;
+        }
+        // Price factors z-major (ez[i·n + e]), utilization factors entry-major with the w
+        // columns padded to whole lanes (eu[e·nwp + j], zero padding).
+        let nwp = nw.div_ceil(LANES) * LANES;
+        let mut ez = vec![0.0; nz * n];
+        let mut eu = vec![0.0; n * nwp];
+        let mut arg = vec![0.0; nz];
+        let mut ex = vec![0.0; nz];
+        for (k, e) in row.iter().enumerate() {
+            for (a, &z) in arg.iter_mut().zip(zs) {
+                *a = z * e.a_price;
             }
-            for (u, &w) in eu.iter_mut().zip(ws) {
+            crate::market::fastmath::exp_into(&arg, &mut ex);
+            for (i, &x) in ex.iter().enumerate() {
+                ez[i * n + k] = e.price_base_usd * x;
+            }
+            for (u, &w) in eu[k * nwp..k * nwp + nw].iter_mut().zip(ws) {
                 *u = self.entry_util_factor(e, w);
             }
-            for (row, &x) in out.chunks_exact_mut(nw).zip(&ez) {
-                for (o, &u) in row.iter_mut().zip(&eu) {
-                    *o += x * u;
+        }
+        // Two z rows at a time share the loads of the utilization factors.
+        for (pair, out_rows) in out[..nz * nw].chunks_mut(2 * nw).enumerate() {
+            let i = 2 * pair;
+            if out_rows.len() < 2 * nw {
+                add_products(&ez[i * n..(i + 1) * n], &eu, nwp, out_rows);
+                continue;
+            }
+            let (out0, out1) = out_rows.split_at_mut(nw);
+            let (x0, x1) = (&ez[i * n..(i + 1) * n], &ez[(i + 1) * n..(i + 2) * n]);
+            for j0 in (0..nw).step_by(LANES) {
+                let width = LANES.min(nw - j0);
+                let (mut a0, mut a1) = ([0.0; LANES], [0.0; LANES]);
+                a0[..width].copy_from_slice(&out0[j0..j0 + width]);
+                a1[..width].copy_from_slice(&out1[j0..j0 + width]);
+                for ((&p0, &p1), u) in x0.iter().zip(x1).zip(eu[j0..].chunks(nwp)) {
+                    for l in 0..LANES {
+                        a0[l] += p0 * u[l];
+                        a1[l] += p1 * u[l];
+                    }
                 }
+                out0[j0..j0 + width].copy_from_slice(&a0[..width]);
+                out1[j0..j0 + width].copy_from_slice(&a1[..width]);
             }
         }
     }
@@ -687,28 +744,76 @@ impl SwapMtm {
         }
     }
 
-    /// E[min(logistic(m + sd_u(τ)·X), k)] by Gauss–Hermite with the tabulated node factors.
+    /// E[min(logistic(m + sd_u(τ)·X), k)] by Gauss–Hermite with the tabulated node factors, over
+    /// the nodes of non-negligible weight (see `tail_nodes`), with one `exp` and four independent
+    /// partial sums (the loop vectorizes); the kept weight times the cap when every node is capped.
     #[inline]
     fn expect_min_at_lag(&self, m: f64, tau: usize, k: f64) -> f64 {
         if k <= 0.0 {
             return k;
         }
-        let em = (-m).exp();
-        let row = &self.node_exp[tau * GH_NODES..(tau + 1) * GH_NODES];
-        let mut acc = 0.0;
-        for (e, w) in row.iter().zip(&self.gh.weights) {
-            acc += w * (1.0 / (1.0 + em * e)).min(k);
+        // See `expect_min_pair_at_lag` for the clamp, the cap as q and the short-cut.
+        let em = crate::market::fastmath::exp(-m.max(-300.0));
+        let c = self.tail_nodes;
+        let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
+        let weights = &self.gh.weights[c..GH_NODES - c];
+        let q = 1.0 / k - 1.0;
+        if em * row[0] <= q {
+            return self.kept_weight / (1.0 + q);
         }
-        acc
+        let mut acc = [0.0; 4];
+        for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
+            for l in 0..4 {
+                acc[l] += w4[l] / (1.0 + (em * e4[l]).max(q));
+            }
+        }
+        (acc[0] + acc[1]) + (acc[2] + acc[3])
     }
 
-    /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure),
-    /// in one pass over the nodes of non-negligible weight with one `exp` and one division per
-    /// node (four independent partial sums, so the loop vectorizes).
-    #[inline]
+    /// [`GaussHermite::taylor_min_logistic`] at sd = sd_u(τ) with the tabulated node factors (one
+    /// `exp` instead of one per node).
+    fn taylor_min_at_lag(&self, m: f64, tau: usize, sd: f64, k: f64) -> [f64; 4] {
+        let em = (-m).exp();
+        let row = &self.node_exp[tau * GH_NODES..(tau + 1) * GH_NODES];
+        let mut f = [0.0; 4];
+        for ((e, x), w) in row.iter().zip(&self.gh.nodes).zip(&self.gh.weights) {
+            let g = w * (1.0 / (1.0 + em * e)).min(k);
+            f[0] += g;
+            f[1] += g * x;
+            f[2] += g * (x * x - 1.0);
+            f[3] += g * (x * x * x - 3.0 * x);
+        }
+        [
+            f[0],
+            f[1] / sd,
+            f[2] / (2.0 * sd * sd),
+            f[3] / (6.0 * sd * sd * sd),
+        ]
+    }
+
+    /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure):
+    /// [`SwapMtm::expected_hours_pair`] per unit of capacity.
+    #[cfg(test)]
     fn expect_min_pair_at_lag(&self, m: f64, tau: usize, k: f64) -> (f64, f64) {
-        if k <= 0.0 {
-            return (k, k);
+        self.expected_hours_pair(m, tau, k, 1.0)
+    }
+
+    /// c·E[min(logistic(m + sd_u(τ)·X), r/c)] and the same at m + cov(τ) (the price-tilted
+    /// measure): the expected GPU-hours sold, capped at `room_hours` r, of `capacity_hours` c > 0
+    /// still to come. One pass over the nodes of non-negligible weight with one `exp` and one
+    /// division per node (four independent partial sums, so the loop vectorizes); no division at
+    /// all when every node is capped.
+    #[inline]
+    fn expected_hours_pair(
+        &self,
+        m: f64,
+        tau: usize,
+        room_hours: f64,
+        capacity_hours: f64,
+    ) -> (f64, f64) {
+        let (r, c_hours) = (room_hours, capacity_hours);
+        if r <= 0.0 {
+            return (r, r);
         }
         // m ≥ −300 keeps (1 + a)(1 + b) below finite bounds (e^300·e^(sd·x) squared); below it
         // the payoff is 0 to within e^(−300) anyway.
@@ -717,10 +822,18 @@ impl SwapMtm {
         let c = self.tail_nodes;
         let row = &self.node_exp[tau * GH_NODES + c..(tau + 1) * GH_NODES - c];
         let weights = &self.gh.weights[c..GH_NODES - c];
+        // With k = r/c: min(1/(1 + x), k) = 1/(1 + max(x, q)), k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
+        // The node factors decrease along the row (ascending nodes, sd ≥ 0), so when the first
+        // node is capped under both measures, x ≤ q ⇔ (1 + x)·r ≤ c, every node is: both
+        // expectations are then the kept weight times the cap (the common case: the day's
+        // utilization spread is a few hundredths in logit, the cap usually several spreads away).
+        if (1.0 + em.max(em_tilt) * row[0]) * r <= c_hours {
+            let v = self.kept_weight * r;
+            return (v, v);
+        }
+        let q = c_hours / r - 1.0;
         let (mut plain, mut tilt) = ([0.0; 4], [0.0; 4]);
         // 32 − 2c is a multiple of 4 (c is even), so no node is dropped by the chunking.
-        // min(1/(1 + x), k) = 1/(1 + max(x, q)) with k = 1/(1 + q) (q ≤ 0 when k ≥ 1).
-        let q = 1.0 / k - 1.0;
         for (e4, w4) in row.chunks_exact(4).zip(weights.chunks_exact(4)) {
             for l in 0..4 {
                 // One division for both: w/(1 + a) = w·(1 + b)/((1 + a)(1 + b)), and likewise.
@@ -732,8 +845,8 @@ impl SwapMtm {
             }
         }
         (
-            (plain[0] + plain[1]) + (plain[2] + plain[3]),
-            (tilt[0] + tilt[1]) + (tilt[2] + tilt[3]),
+            c_hours * ((plain[0] + plain[1]) + (plain[2] + plain[3])),
+            c_hours * ((tilt[0] + tilt[1]) + (tilt[2] + tilt[3])),
         )
     }
 
@@ -768,15 +881,31 @@ impl SwapMtm {
                 self.log_price_base(t as usize, s, tau) + z * self.a_price[tau],
             );
             let m = self.target_logit[s] + w * self.a_util[tau];
-            let k_rest = (k - ah) / cf;
-            let (e_plain, e_tilt) = self.expect_min_pair_at_lag(m, tau, k_rest);
-            (ap / p.capacity_hours) * (ah + cf * e_plain)
-                + (cf / p.capacity_hours) * e_price * (ah + cf * e_tilt)
+            // Expected hours sold over the rest of the period, capped at the strike's room.
+            let (sold_plain, sold_tilt) = self.expected_hours_pair(m, tau, k - ah, cf);
+            (ap * (ah + sold_plain) + cf * e_price * (ah + sold_tilt)) / p.capacity_hours
         };
         MtmLegs {
             variable_usd: df * variable,
             fixed_gpu_hours,
         }
+    }
+}
+
+/// `out[j] += Σ_k x[k]·u[k·stride + j]` for every j < out.len(), each sum in k order, four
+/// columns at a time in registers (`stride` ≥ out.len() rounded up to 4).
+fn add_products(x: &[f64], u: &[f64], stride: usize, out: &mut [f64]) {
+    const LANES: usize = 4;
+    for j0 in (0..out.len()).step_by(LANES) {
+        let width = LANES.min(out.len() - j0);
+        let mut acc = [0.0; LANES];
+        acc[..width].copy_from_slice(&out[j0..j0 + width]);
+        for (&p, row) in x.iter().zip(u[j0..].chunks(stride)) {
+            for l in 0..LANES {
+                acc[l] += p * row[l];
+            }
+        }
+        out[j0..j0 + width].copy_from_slice(&acc[..width]);
     }
 }
 
@@ -870,6 +999,43 @@ mod tests {
     }
 
     #[test]
+    fn tabulated_taylor_coefficients_match_the_per_node_ones() {
+        let s = crate::scenario::load_embedded_base(&[])
+            .map(|l| l.scenario)
+            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
+        let m = MarketModel::new(&s, 400);
+        let end = 300;
+        let terms = SwapTermsForMtm {
+            fixed_price_usd_per_gpu_hour: 1.9,
+            strike_utilization: 0.65,
+            period_days: 7,
+            notional_factor_by_day: vec![1.0; end],
+            capacity_hours_by_day: vec![12_000.0; end],
+            discount_rate: 0.045,
+            end_day: end as u32,
+        };
+        let mtm = SwapMtm::new(&m, &terms).unwrap_or_else(|e| panic!("{e}"));
+        for &(mean, tau, k) in &[
+            (1.1, 1, 0.65),
+            (0.6, 10, 0.65),
+            (1.3, 200, 0.65),
+            (-0.2, 50, 0.9),
+        ] {
+            let sd = mtm.var_util[tau].sqrt();
+            let table = mtm.taylor_min_at_lag(mean, tau, sd, k);
+            let direct = mtm.gh.taylor_min_logistic(mean, sd, k);
+            for (j, (a, b)) in table.iter().zip(&direct).enumerate() {
+                // Coefficient j carries 1/sdʲ: compare on the scale of the payoff (≤ 1).
+                let tol = 1e-13 / sd.powi(j as i32);
+                assert!(
+                    (a - b).abs() <= tol,
+                    "{mean} {tau} {k} coefficient {j}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fused_pair_matches_two_full_quadratures() {
         let s = crate::scenario::load_embedded_base(&[])
             .map(|l| l.scenario)
@@ -894,14 +1060,21 @@ mod tests {
             (0.2, 3, 0.4),
             (2.5, 30, 0.9),
             (-1.0, 0, 0.65),
+            // Every kept node capped under both measures (the shortcut).
+            (3.0, 1, 0.65),
+            (1.27, 2, 0.65),
         ] {
             let (plain, tilt) = mtm.expect_min_pair_at_lag(mean, tau, k);
-            let p = mtm.expect_min_at_lag(mean, tau, k);
-            let t = mtm.expect_min_at_lag(mean + mtm.cov[tau], tau, k);
+            let sd = mtm.var_util[tau].sqrt();
+            // Reference: the full 32-node rule with the plain logistic at every node.
+            let p = mtm.gh.expect_min_logistic(mean, sd, k);
+            let t = mtm.gh.expect_min_logistic(mean + mtm.cov[tau], sd, k);
             assert!(
                 (plain - p).abs() < 1e-9 && (tilt - t).abs() < 1e-9,
                 "{mean} {tau} {k}"
             );
+            assert!((mtm.expect_min_at_lag(mean, tau, k) - p).abs() < 1e-9);
+            assert!((mtm.expect_min_at_lag(mean + mtm.cov[tau], tau, k) - t).abs() < 1e-9);
         }
     }
 }

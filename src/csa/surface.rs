@@ -45,13 +45,18 @@ pub struct MtmSurface {
     hz: f64,
     w_lo: f64,
     hw: f64,
+    /// 1/hz and 1/hw: the cell lookup multiplies instead of dividing.
+    inv_hz: f64,
+    inv_hw: f64,
     /// Σ DF·K of the future periods per day, GPU-hours (exact).
     fixed_gpu_hours: Vec<f64>,
     /// Whether a day has future periods (a table).
     live: Vec<bool>,
-    /// (nz + 2) × (nw + 2) nodes (row-major in z, ghost nodes included), each holding its value
-    /// for every day in day order, dollars: node-major, so a path that walks the days in order
-    /// finds the next day's values of its stencil on the cache lines it has just read.
+    /// Node values in dollars, ghost nodes included, laid out [z row][day][w column]: a z row
+    /// holds, day after day, the (nw + 2) values along w. A path walking the days reads its
+    /// stencil's four z rows as four streams advancing by one row of w values a day (constant
+    /// stride, within a page for many days), which the hardware prefetchers follow; the w
+    /// cell, which moves most from day to day, only shifts the loads within the row.
     values: Vec<f64>,
 }
 
@@ -89,15 +94,17 @@ impl MtmSurface {
                     mtm.add_future_variable_grid(d as u32, &zs, &ws, table);
                 }
             });
-        // Day-major (as built, one table per day in parallel) to node-major.
+        // Day-major (as built, one table per day in parallel) to [z row][day][w column].
         let days = end as usize;
-        let mut node_major = vec![0.0; values.len()];
+        let row_len = nw + 2;
+        let mut by_row = vec![0.0; values.len()];
         for (d, table) in values.chunks_exact(stride).enumerate() {
-            for (node, &v) in table.iter().enumerate() {
-                node_major[node * days + d] = v;
+            for (zi, row) in table.chunks_exact(row_len).enumerate() {
+                let at = (zi * days + d) * row_len;
+                by_row[at..at + row_len].copy_from_slice(row);
             }
         }
-        let values = node_major;
+        let values = by_row;
         Self {
             end_day: end,
             nz,
@@ -106,6 +113,8 @@ impl MtmSurface {
             hz,
             w_lo,
             hw,
+            inv_hz: 1.0 / hz,
+            inv_hw: 1.0 / hw,
             fixed_gpu_hours,
             live,
             values,
@@ -167,8 +176,8 @@ impl MtmSurface {
     /// Cell indices and fractions along z and w, `None` outside the grid.
     #[inline]
     fn cell(&self, d: usize, z: f64, w: f64) -> Option<(usize, f64, usize, f64)> {
-        let u = (z - self.z_lo[d]) / self.hz;
-        let v = (w - self.w_lo) / self.hw;
+        let u = (z - self.z_lo[d]) * self.inv_hz;
+        let v = (w - self.w_lo) * self.inv_hw;
         let (uz, uw) = ((self.nz - 1) as f64, (self.nw - 1) as f64);
         // Written so that NaN fails the test.
         if !(u >= 0.0 && u <= uz && v >= 0.0 && v <= uw) {
@@ -188,9 +197,9 @@ impl MtmSurface {
         // Stencil nodes i − 1 ..= i + 2 of the covered grid are storage rows i ..= i + 3.
         let mut acc = 0.0;
         for (k, wz) in cz.iter().enumerate() {
-            let node = (i + k) * row_len + j;
-            let at = |c: usize| self.values[(node + c) * days + d];
-            acc += wz * (at(0) * cw[0] + at(1) * cw[1] + at(2) * cw[2] + at(3) * cw[3]);
+            let at = ((i + k) * days + d) * row_len + j;
+            let v = &self.values[at..at + 4];
+            acc += wz * (v[0] * cw[0] + v[1] * cw[1] + v[2] * cw[2] + v[3] * cw[3]);
         }
         Some(acc)
     }

@@ -300,7 +300,7 @@ struct Scratch {
 
 /// Paths whose row values are buffered before the histograms are updated: each histogram row
 /// (400 bins) is then hit this many times while it is in cache, instead of once per path.
-const ROW_BUFFER_PATHS: usize = 32;
+const ROW_BUFFER_PATHS: usize = 64;
 
 impl Scratch {
     fn new(ctx: &RunContext) -> Self {
@@ -320,16 +320,20 @@ impl Scratch {
             return;
         }
         let n = self.buffered;
+        let mut vals = [0.0; ROW_BUFFER_PATHS];
         for (si, series) in self.acc.series.iter_mut().enumerate() {
             let rows = series.moments.len();
             for r in 0..rows {
                 let base = (si * rows + r) * ROW_BUFFER_PATHS;
+                let mut m = 0;
                 for v in &mut self.rows_buf[base..base + n] {
                     if !v.is_nan() {
-                        series.add(r, *v);
+                        vals[m] = *v;
+                        m += 1;
                     }
                     *v = f64::NAN;
                 }
+                series.add_all(r, &vals[..m]);
             }
         }
         self.buffered = 0;

@@ -94,6 +94,12 @@ impl SeriesRows {
         self.moments[row].add(x);
         self.hist[row].add(x);
     }
+    /// Add every value of `xs` to row `row` (the same result as [`SeriesRows::add`] one by one).
+    #[inline]
+    pub fn add_all(&mut self, row: usize, xs: &[f64]) {
+        self.moments[row].add_all(xs);
+        self.hist[row].add_all(xs);
+    }
     fn merge(&mut self, o: &Self) {
         self.moments
             .iter_mut()
