@@ -25,7 +25,7 @@ use tenancy::contract::PathContracts;
 use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
 use tenancy::engine::{simulate, NoopObserver, RunContext, RunSettings};
-use tenancy::market::{MarketDays, MarketModel, BLOCK_DAYS};
+use tenancy::market::{DayFactors, MarketDays, MarketModel, BLOCK_DAYS};
 use tenancy::shocks::Overlay;
 
 /// CPU time of the calling thread in ns (`/proc/thread-self/schedstat`, first field), if readable.
@@ -63,6 +63,32 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
+/// Path `p`'s market over the horizon in blocks of [`BLOCK_DAYS`], as the engine runs it (no
+/// shocks), handing each day's factors to `on_day`.
+#[inline(always)]
+fn market_path(
+    market: &MarketModel,
+    horizon: u32,
+    p: u64,
+    md: &mut MarketDays,
+    mut on_day: impl FnMut(&DayFactors),
+) {
+    let mut rng = stream(1, p, purpose::MARKET);
+    let mut jrng = stream(1, p, purpose::JUMPS);
+    let mut st = market.initial_state(&mut jrng, 0);
+    for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
+        market.simulate_days(
+            &mut st,
+            start..(start + BLOCK_DAYS).min(horizon),
+            None::<fn(u32) -> Overlay>,
+            |_| market.correlated_normals(&mut rng),
+            &mut jrng,
+            md,
+        );
+        md.factors().iter().for_each(&mut on_day);
+    }
+}
+
 fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
     let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
     let s = &loaded.scenario;
@@ -94,22 +120,9 @@ fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
         b.iter(|| {
             let mut acc = 0.0;
             for p in 0..paths {
-                let mut rng = stream(1, p, purpose::MARKET);
-                let mut jrng = stream(1, p, purpose::JUMPS);
-                let mut st = market.initial_state(&mut jrng, 0);
-                for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
-                    market.simulate_days(
-                        &mut st,
-                        start..(start + BLOCK_DAYS).min(horizon),
-                        None::<fn(u32) -> Overlay>,
-                        |_| market.correlated_normals(&mut rng),
-                        &mut jrng,
-                        &mut md,
-                    );
-                    for f in md.factors() {
-                        acc += f.index_price + f.utilization;
-                    }
-                }
+                market_path(&market, horizon, p, &mut md, |f| {
+                    acc += f.index_price + f.utilization
+                });
             }
             black_box(acc)
         })
@@ -121,24 +134,10 @@ fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
         b.iter(|| {
             let mut acc = 0.0;
             for p in 0..paths {
-                let mut rng = stream(1, p, purpose::MARKET);
-                let mut jrng = stream(1, p, purpose::JUMPS);
-                let mut st = market.initial_state(&mut jrng, 0);
                 let mut pc = PathContracts::new(&ctx0.terms);
-                for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
-                    market.simulate_days(
-                        &mut st,
-                        start..(start + BLOCK_DAYS).min(horizon),
-                        None::<fn(u32) -> Overlay>,
-                        |_| market.correlated_normals(&mut rng),
-                        &mut jrng,
-                        &mut md,
-                    );
-                    for f in md.factors() {
-                        let rec = pc.step(&ctx0.terms, &day_market(f));
-                        acc += rec.hedged.cash_usd;
-                    }
-                }
+                market_path(&market, horizon, p, &mut md, |f| {
+                    acc += pc.step(&ctx0.terms, &day_market(f)).hedged.cash_usd
+                });
             }
             black_box(acc)
         })

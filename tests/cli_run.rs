@@ -16,6 +16,19 @@ fn run(out: &Path, extra: &[&str]) {
     c.assert().success();
 }
 
+/// `tenancy merge DIRS --out OUT` succeeds; returns the merged `summary.json` bytes.
+fn merged_summary(dirs: &[std::path::PathBuf], out: &Path) -> Vec<u8> {
+    tenancy()
+        .arg("merge")
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .arg("--no-charts")
+        .assert()
+        .success();
+    fs::read(out.join("summary.json")).unwrap()
+}
+
 #[test]
 fn summary_is_byte_identical_for_one_and_two_threads() {
     let t = tempfile::tempdir().unwrap();
@@ -67,19 +80,7 @@ fn merged_shards_equal_a_single_run_byte_for_byte() {
             dirs.push(d);
         }
         let merged = t.path().join(format!("merged{n}"));
-        tenancy()
-            .arg("merge")
-            .args(&dirs)
-            .arg("--out")
-            .arg(&merged)
-            .arg("--no-charts")
-            .assert()
-            .success();
-        assert_eq!(
-            fs::read(merged.join("summary.json")).unwrap(),
-            expected,
-            "N = {n}"
-        );
+        assert_eq!(merged_summary(&dirs, &merged), expected, "N = {n}");
     }
 }
 
@@ -107,15 +108,7 @@ fn antithetic_shards_keep_pairs_together_and_merge_to_the_single_run() {
         dirs.push(d);
     }
     let merged = t.path().join("merged");
-    tenancy()
-        .arg("merge")
-        .args(&dirs)
-        .arg("--out")
-        .arg(&merged)
-        .arg("--no-charts")
-        .assert()
-        .success();
-    assert_eq!(fs::read(merged.join("summary.json")).unwrap(), expected);
+    assert_eq!(merged_summary(&dirs, &merged), expected);
     tenancy()
         .args(["run", "--paths", "251", "--antithetic"])
         .assert()
@@ -150,15 +143,7 @@ fn importance_sampled_shards_merge_to_the_single_run_and_threads_do_not_matter()
         dirs.push(d);
     }
     let merged = t.path().join("merged");
-    tenancy()
-        .arg("merge")
-        .args(&dirs)
-        .arg("--out")
-        .arg(&merged)
-        .arg("--no-charts")
-        .assert()
-        .success();
-    assert_eq!(fs::read(merged.join("summary.json")).unwrap(), expected);
+    assert_eq!(merged_summary(&dirs, &merged), expected);
 }
 
 #[test]

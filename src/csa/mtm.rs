@@ -939,6 +939,25 @@ fn jump_table(m: &MarketModel, n: usize) -> Result<Vec<f64>, MtmError> {
 mod tests {
     use super::*;
 
+    /// The MTM of the base scenario's market for a 300-day swap at $1.90 and a 65 % strike.
+    fn base_mtm_300_days() -> SwapMtm {
+        let s = crate::scenario::load_embedded_base(&[])
+            .map(|l| l.scenario)
+            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
+        let m = MarketModel::new(&s, 400);
+        let end = 300;
+        let terms = SwapTermsForMtm {
+            fixed_price_usd_per_gpu_hour: 1.9,
+            strike_utilization: 0.65,
+            period_days: 7,
+            notional_factor_by_day: vec![1.0; end],
+            capacity_hours_by_day: vec![12_000.0; end],
+            discount_rate: 0.045,
+            end_day: end as u32,
+        };
+        SwapMtm::new(&m, &terms).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     #[test]
     fn gauss_hermite_integrates_polynomials_exactly() {
         let gh = GaussHermite::new(GH_NODES);
@@ -1000,21 +1019,7 @@ mod tests {
 
     #[test]
     fn tabulated_taylor_coefficients_match_the_per_node_ones() {
-        let s = crate::scenario::load_embedded_base(&[])
-            .map(|l| l.scenario)
-            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
-        let m = MarketModel::new(&s, 400);
-        let end = 300;
-        let terms = SwapTermsForMtm {
-            fixed_price_usd_per_gpu_hour: 1.9,
-            strike_utilization: 0.65,
-            period_days: 7,
-            notional_factor_by_day: vec![1.0; end],
-            capacity_hours_by_day: vec![12_000.0; end],
-            discount_rate: 0.045,
-            end_day: end as u32,
-        };
-        let mtm = SwapMtm::new(&m, &terms).unwrap_or_else(|e| panic!("{e}"));
+        let mtm = base_mtm_300_days();
         for &(mean, tau, k) in &[
             (1.1, 1, 0.65),
             (0.6, 10, 0.65),
@@ -1037,21 +1042,7 @@ mod tests {
 
     #[test]
     fn fused_pair_matches_two_full_quadratures() {
-        let s = crate::scenario::load_embedded_base(&[])
-            .map(|l| l.scenario)
-            .unwrap_or_else(|e| panic!("base scenario: {e:?}"));
-        let m = MarketModel::new(&s, 400);
-        let end = 300;
-        let terms = SwapTermsForMtm {
-            fixed_price_usd_per_gpu_hour: 1.9,
-            strike_utilization: 0.65,
-            period_days: 7,
-            notional_factor_by_day: vec![1.0; end],
-            capacity_hours_by_day: vec![12_000.0; end],
-            discount_rate: 0.045,
-            end_day: end as u32,
-        };
-        let mtm = SwapMtm::new(&m, &terms).unwrap_or_else(|e| panic!("{e}"));
+        let mtm = base_mtm_300_days();
         let skipped: f64 = mtm.gh.weights[..mtm.tail_nodes].iter().sum();
         println!("tail nodes skipped per side: {}", mtm.tail_nodes);
         assert!(mtm.tail_nodes % 2 == 0 && skipped < 1e-10);
