@@ -180,21 +180,34 @@ impl GaussHermite {
     /// tabulated equivalent `SwapMtm::taylor_min_at_lag`; this is its reference.
     #[cfg(test)]
     fn taylor_min_logistic(&self, m: f64, sd: f64, k: f64) -> [f64; 4] {
-        let mut f = [0.0; 4];
-        for (x, w) in self.nodes.iter().zip(&self.weights) {
-            let g = w * logistic(m + sd * x).min(k);
-            f[0] += g;
-            f[1] += g * x;
-            f[2] += g * (x * x - 1.0);
-            f[3] += g * (x * x * x - 3.0 * x);
-        }
-        [
-            f[0],
-            f[1] / sd,
-            f[2] / (2.0 * sd * sd),
-            f[3] / (6.0 * sd * sd * sd),
-        ]
+        hermite_taylor(
+            self.nodes
+                .iter()
+                .zip(&self.weights)
+                .map(|(x, w)| (*x, w * logistic(m + sd * x).min(k))),
+            sd,
+        )
     }
+}
+
+/// The first four Taylor coefficients in the mean of E[g(m + sd·X)], X standard normal, from the
+/// weighted node values `(x_i, w_i·g(m + sd·x_i))`: Hermite projections He_j(x)/(j!·sdʲ),
+/// j = 0..3, summed in node order.
+#[inline]
+fn hermite_taylor(weighted: impl Iterator<Item = (f64, f64)>, sd: f64) -> [f64; 4] {
+    let mut f = [0.0; 4];
+    for (x, g) in weighted {
+        f[0] += g;
+        f[1] += g * x;
+        f[2] += g * (x * x - 1.0);
+        f[3] += g * (x * x * x - 3.0 * x);
+    }
+    [
+        f[0],
+        f[1] / sd,
+        f[2] / (2.0 * sd * sd),
+        f[3] / (6.0 * sd * sd * sd),
+    ]
 }
 
 /// One calculation period on the day grid.
@@ -775,20 +788,13 @@ impl SwapMtm {
     fn taylor_min_at_lag(&self, m: f64, tau: usize, sd: f64, k: f64) -> [f64; 4] {
         let em = (-m).exp();
         let row = &self.node_exp[tau * GH_NODES..(tau + 1) * GH_NODES];
-        let mut f = [0.0; 4];
-        for ((e, x), w) in row.iter().zip(&self.gh.nodes).zip(&self.gh.weights) {
-            let g = w * (1.0 / (1.0 + em * e)).min(k);
-            f[0] += g;
-            f[1] += g * x;
-            f[2] += g * (x * x - 1.0);
-            f[3] += g * (x * x * x - 3.0 * x);
-        }
-        [
-            f[0],
-            f[1] / sd,
-            f[2] / (2.0 * sd * sd),
-            f[3] / (6.0 * sd * sd * sd),
-        ]
+        hermite_taylor(
+            row.iter()
+                .zip(&self.gh.nodes)
+                .zip(&self.gh.weights)
+                .map(|((e, x), w)| (*x, w * (1.0 / (1.0 + em * e)).min(k))),
+            sd,
+        )
     }
 
     /// E[min(logistic(m + sd_u(τ)·X), k)] and the same at m + cov(τ) (the price-tilted measure):
