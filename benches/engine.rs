@@ -11,6 +11,10 @@
 //! Throughput is in path-days, so the ratios `market / generator` and `full / generator` read
 //! directly off criterion's `elem/s`.
 //!
+//! Last, `interleaved_ratios` times every kernel in turn, round after round, and prints the
+//! fastest round of each with its ratio to the generator: the figures the goals are judged on,
+//! robust to a shared machine's changing load.
+//!
 //! `generator`, `market` and `market_contracts` are timed in the benchmark thread's CPU time (the
 //! scheduler's `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read),
 //! so other processes on a shared machine inflate them less than wall time; `full_1_thread` and
@@ -21,6 +25,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use rand::Rng;
 use rand_distr::StandardNormal;
 use std::time::Instant;
+
+mod common;
 use tenancy::contract::PathContracts;
 use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
@@ -89,68 +95,52 @@ fn market_path(
     }
 }
 
-fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
-    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
-    let s = &loaded.scenario;
-    let horizon = horizon_days(s);
-    let paths: u64 = 64;
-    let mut g = c.benchmark_group("per_path_day");
-    g.throughput(Throughput::Elements(paths * horizon as u64));
-    g.sample_size(10);
-
-    g.bench_function("generator", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for p in 0..paths {
-                let mut rng = stream(1, p, purpose::MARKET);
-                for _ in 0..horizon {
-                    for _ in 0..4 {
-                        let x: f64 = rng.sample(StandardNormal);
-                        acc += x;
-                    }
-                }
+/// The generator alone: 4 standard normals per path-day from each path's market stream.
+fn generator(paths: u64, horizon: u32) -> f64 {
+    let mut acc = 0.0;
+    for p in 0..paths {
+        let mut rng = stream(1, p, purpose::MARKET);
+        for _ in 0..horizon {
+            for _ in 0..4 {
+                let x: f64 = rng.sample(StandardNormal);
+                acc += x;
             }
-            black_box(acc)
-        })
-    });
-
-    let market = MarketModel::new(s, horizon);
-    let mut md = MarketDays::with_capacity(BLOCK_DAYS as usize);
-    g.bench_function("market", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for p in 0..paths {
-                market_path(&market, horizon, p, &mut md, |f| {
-                    acc += f.index_price + f.utilization
-                });
-            }
-            black_box(acc)
-        })
-    });
-
-    // Market + both SPVs' contracts (no margin agreement, no accumulation).
-    let ctx0 = RunContext::new(s, 1, 1.9, vec![true; s.shocks.len()]).expect("context");
-    g.bench_function("market_contracts", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for p in 0..paths {
-                let mut pc = PathContracts::new(&ctx0.terms);
-                market_path(&market, horizon, p, &mut md, |f| {
-                    acc += pc.step(&ctx0.terms, &day_market(f)).hedged.cash_usd
-                });
-            }
-            black_box(acc)
-        })
-    });
-
-    g.finish();
+        }
+    }
+    acc
 }
 
-/// The whole model in wall time (its work runs on the pool's threads, even with one thread).
-fn bench_threads(c: &mut Criterion) {
-    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
-    let s = &loaded.scenario;
-    let horizon = horizon_days(s);
+/// The market kernel over `paths` paths.
+fn market_kernel(market: &MarketModel, horizon: u32, paths: u64, md: &mut MarketDays) -> f64 {
+    let mut acc = 0.0;
+    for p in 0..paths {
+        market_path(market, horizon, p, md, |f| {
+            acc += f.index_price + f.utilization
+        });
+    }
+    acc
+}
+
+/// The market kernel plus both SPVs' contracts (no margin agreement, no accumulation).
+fn market_contracts(
+    market: &MarketModel,
+    ctx: &RunContext,
+    horizon: u32,
+    paths: u64,
+    md: &mut MarketDays,
+) -> f64 {
+    let mut acc = 0.0;
+    for p in 0..paths {
+        let mut pc = PathContracts::new(&ctx.terms);
+        market_path(market, horizon, p, md, |f| {
+            acc += pc.step(&ctx.terms, &day_market(f)).hedged.cash_usd
+        });
+    }
+    acc
+}
+
+/// The full model's context (par fixed price solved on a 2,000-path pilot, as the CLI does).
+fn full_context(s: &tenancy::scenario::Scenario) -> RunContext<'_> {
     let (fixed, _) = tenancy::engine::run::resolve_fixed_price(
         s,
         &RunSettings {
@@ -162,23 +152,128 @@ fn bench_threads(c: &mut Criterion) {
         &NoopObserver,
     )
     .expect("par price");
-    let ctx = RunContext::new(s, 1, fixed, vec![true; s.shocks.len()]).expect("context");
+    RunContext::new(s, 1, fixed, vec![true; s.shocks.len()]).expect("context")
+}
+
+/// The full model on `paths` paths with `threads` threads.
+fn full_settings(paths: u64, threads: usize) -> RunSettings {
+    RunSettings {
+        paths,
+        seed: 1,
+        threads: Some(threads),
+        path_range: None,
+    }
+}
+
+fn bench_engine(c: &mut Criterion<ThreadCpuTime>) {
+    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
+    let s = &loaded.scenario;
+    let horizon = horizon_days(s);
+    let paths: u64 = 64;
+    let mut g = c.benchmark_group("per_path_day");
+    g.throughput(Throughput::Elements(paths * horizon as u64));
+    g.sample_size(10);
+
+    g.bench_function("generator", |b| {
+        b.iter(|| black_box(generator(paths, horizon)))
+    });
+
+    let market = MarketModel::new(s, horizon);
+    let mut md = MarketDays::with_capacity(BLOCK_DAYS as usize);
+    g.bench_function("market", |b| {
+        b.iter(|| black_box(market_kernel(&market, horizon, paths, &mut md)))
+    });
+
+    // Market + both SPVs' contracts (no margin agreement, no accumulation).
+    let ctx0 = RunContext::new(s, 1, 1.9, vec![true; s.shocks.len()]).expect("context");
+    g.bench_function("market_contracts", |b| {
+        b.iter(|| black_box(market_contracts(&market, &ctx0, horizon, paths, &mut md)))
+    });
+
+    g.finish();
+}
+
+/// The whole model in wall time (its work runs on the pool's threads, even with one thread).
+fn bench_threads(c: &mut Criterion) {
+    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
+    let s = &loaded.scenario;
+    let horizon = horizon_days(s);
+    let ctx = full_context(s);
     let paths: u64 = 512;
     let mut g = c.benchmark_group("per_path_day");
     g.throughput(Throughput::Elements(paths * horizon as u64));
     g.sample_size(10);
-    for (name, threads) in [("full_1_thread", Some(1)), ("full_2_threads", Some(2))] {
-        let settings = RunSettings {
-            paths,
-            seed: 1,
-            threads,
-            path_range: None,
-        };
+    for (name, threads) in [("full_1_thread", 1), ("full_2_threads", 2)] {
+        let settings = full_settings(paths, threads);
         g.bench_function(name, |b| {
             b.iter(|| black_box(simulate(&ctx, &settings, &NoopObserver).expect("run").paths))
         });
     }
     g.finish();
+}
+
+/// Rounds of [`interleaved_ratios`].
+const ROUNDS: usize = 15;
+
+/// The goals' ratios from interleaved timing ([`common::fastest_of`]): wall ns per path-day of
+/// each kernel's fastest round and its ratio to the generator, then the thread scaling. Printed
+/// to stdout.
+fn interleaved_ratios(_: &mut Criterion) {
+    let loaded = tenancy::scenario::load_embedded_base(&[]).expect("embedded base scenario loads");
+    let s = &loaded.scenario;
+    let horizon = horizon_days(s);
+    let market = MarketModel::new(s, horizon);
+    let md = std::cell::RefCell::new(MarketDays::with_capacity(BLOCK_DAYS as usize));
+    let ctx0 = RunContext::new(s, 1, 1.9, vec![true; s.shocks.len()]).expect("context");
+    let ctx = full_context(s);
+    let (paths, full_paths) = (64u64, 512u64);
+    let days = |n: u64| n * u64::from(horizon);
+    let full = |threads: usize| {
+        let settings = full_settings(full_paths, threads);
+        let ctx = &ctx;
+        move || {
+            days(black_box(
+                simulate(ctx, &settings, &NoopObserver).expect("run").paths,
+            ))
+        }
+    };
+    let mut kernels: Vec<common::Kernel> = vec![
+        (
+            "generator",
+            Box::new(|| {
+                black_box(generator(paths, horizon));
+                days(paths)
+            }),
+        ),
+        (
+            "market",
+            Box::new(|| {
+                black_box(market_kernel(&market, horizon, paths, &mut md.borrow_mut()));
+                days(paths)
+            }),
+        ),
+        (
+            "market_contracts",
+            Box::new(|| {
+                let md = &mut md.borrow_mut();
+                black_box(market_contracts(&market, &ctx0, horizon, paths, md));
+                days(paths)
+            }),
+        ),
+        ("full_1_thread", Box::new(full(1))),
+        ("full_2_threads", Box::new(full(2))),
+    ];
+    let best = common::fastest_of(ROUNDS, &mut kernels);
+    common::print_ratios(
+        &format!("interleaved, fastest of {ROUNDS} rounds (wall, ratio to generator):"),
+        "path-day",
+        &kernels,
+        &best,
+    );
+    println!(
+        "  thread scaling                  {:8.2}x (full_1_thread / full_2_threads)",
+        best[3] / best[4]
+    );
 }
 
 criterion_group! {
@@ -187,4 +282,5 @@ criterion_group! {
     targets = bench_engine
 }
 criterion_group!(wall, bench_threads);
-criterion_main!(cpu, wall);
+criterion_group!(ratios, interleaved_ratios);
+criterion_main!(cpu, wall, ratios);
