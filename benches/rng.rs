@@ -71,66 +71,35 @@ fn inverse_cdf<R: RngCore>(rng: &mut R, normal: &Normal) -> f64 {
         .sum()
 }
 
+/// A timed candidate: `fill` run on its own generator seeded from `seed`.
+fn candidate<'a, R: RngCore + SeedableRng + 'a>(
+    name: &'a str,
+    seed: u64,
+    mut fill: impl FnMut(&mut R) -> f64 + 'a,
+) -> common::Kernel<'a> {
+    let mut rng = R::seed_from_u64(seed);
+    (
+        name,
+        Box::new(move || {
+            black_box(fill(&mut rng));
+            NORMALS
+        }),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let normal = Normal::new(0.0, 1.0).expect("standard normal");
     let seed = 20_261_123;
-    let mut x_pp = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut x_p = Xoshiro256Plus::seed_from_u64(seed);
-    let mut pcg = Pcg64Mcg::seed_from_u64(seed);
-    let mut chacha = ChaCha8Rng::seed_from_u64(seed);
-    let mut x_bm = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut x_polar = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut x_inv = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut kernels: Vec<common::Kernel> = vec![
-        (
-            "xoshiro256++ ziggurat (engine)",
-            Box::new(|| {
-                black_box(ziggurat(&mut x_pp));
-                NORMALS
-            }),
-        ),
-        (
-            "xoshiro256+ ziggurat",
-            Box::new(|| {
-                black_box(ziggurat(&mut x_p));
-                NORMALS
-            }),
-        ),
-        (
-            "pcg64mcg ziggurat",
-            Box::new(|| {
-                black_box(ziggurat(&mut pcg));
-                NORMALS
-            }),
-        ),
-        (
-            "chacha8 ziggurat",
-            Box::new(|| {
-                black_box(ziggurat(&mut chacha));
-                NORMALS
-            }),
-        ),
-        (
-            "xoshiro256++ box-muller",
-            Box::new(|| {
-                black_box(box_muller(&mut x_bm));
-                NORMALS
-            }),
-        ),
-        (
-            "xoshiro256++ polar",
-            Box::new(|| {
-                black_box(polar(&mut x_polar));
-                NORMALS
-            }),
-        ),
-        (
-            "xoshiro256++ inverse cdf",
-            Box::new(|| {
-                black_box(inverse_cdf(&mut x_inv, &normal));
-                NORMALS
-            }),
-        ),
+        candidate::<Xoshiro256PlusPlus>("xoshiro256++ ziggurat (engine)", seed, ziggurat),
+        candidate::<Xoshiro256Plus>("xoshiro256+ ziggurat", seed, ziggurat),
+        candidate::<Pcg64Mcg>("pcg64mcg ziggurat", seed, ziggurat),
+        candidate::<ChaCha8Rng>("chacha8 ziggurat", seed, ziggurat),
+        candidate::<Xoshiro256PlusPlus>("xoshiro256++ box-muller", seed, box_muller),
+        candidate::<Xoshiro256PlusPlus>("xoshiro256++ polar", seed, polar),
+        candidate::<Xoshiro256PlusPlus>("xoshiro256++ inverse cdf", seed, |r| {
+            inverse_cdf(r, &normal)
+        }),
     ];
     let mut g = c.benchmark_group("normals");
     g.throughput(Throughput::Elements(NORMALS));
