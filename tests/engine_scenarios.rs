@@ -2,12 +2,14 @@
 //! contracts, the seed stress against the base case, comparative statics on common random
 //! numbers, attribution identities.
 
+mod common;
+
 use std::path::Path;
 use tenancy::app::simulate_run;
 use tenancy::engine::run::trace_path;
 use tenancy::engine::{NoopObserver, RunContext, RunSettings};
 use tenancy::metrics::Accumulator;
-use tenancy::scenario::{load_embedded_base, load_file, load_str, Scenario};
+use tenancy::scenario::{load_embedded_base, load_str, Scenario};
 
 fn settings(paths: u64) -> RunSettings {
     RunSettings {
@@ -70,10 +72,7 @@ fn a_grid_delay_of_d_days_moves_the_first_revenue_day_while_interest_accrues() {
 
 #[test]
 fn the_seed_stress_raises_both_pds_and_the_trader_loss() {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
-    let stress = load_file(&lib.join("stress_price50_util20.toml"), &[])
-        .unwrap()
-        .scenario;
+    let stress = common::library_scenario("stress_price50_util20.toml");
     let base = base_with(&[]);
     let (a, b) = (acc(&base, 3000, None), acc(&stress, 3000, None));
     let pd = |x: &Accumulator, h: bool| {
@@ -113,10 +112,7 @@ fn a_shock_with_probability_zero_changes_nothing() {
 
 #[test]
 fn switching_every_layer_off_reproduces_the_shock_free_run_exactly() {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
-    let s = load_file(&lib.join("power_contango.toml"), &[])
-        .unwrap()
-        .scenario;
+    let s = common::library_scenario("power_contango.toml");
     assert!(!s.shocks.is_empty());
     let mut free = s.clone();
     free.shocks.clear();
@@ -295,10 +291,7 @@ fn the_paths_table_agrees_with_the_accumulated_results() {
 
 #[test]
 fn antithetic_estimates_agree_with_plain_monte_carlo_within_their_standard_errors() {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
-    let stress = load_file(&lib.join("stress_price50_util20.toml"), &[])
-        .unwrap()
-        .scenario;
+    let stress = common::library_scenario("stress_price50_util20.toml");
     for plain in [base_with(&[]), stress] {
         let mut anti = plain.clone();
         anti.simulation.antithetic = true;

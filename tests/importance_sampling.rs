@@ -3,15 +3,16 @@
 //! Carlo on the base and the price −50 % scenarios. Fixed seeds; tolerances are multiples of
 //! the standard errors computed in the test.
 
+mod common;
+
 use statrs::distribution::{ContinuousCDF, Normal};
-use std::path::Path;
 use tenancy::app::simulate_run;
 use tenancy::engine::importance::{FactorTilt, MAX_SEGMENTS};
 use tenancy::engine::streams::{purpose, stream};
 use tenancy::engine::{NoopObserver, RunSettings};
 use tenancy::market::MarketModel;
 use tenancy::metrics::Moments;
-use tenancy::scenario::{load_embedded_base, load_file, Scenario, N_FACTORS};
+use tenancy::scenario::{load_embedded_base, Scenario, N_FACTORS};
 use tenancy::shocks::Overlay;
 
 fn base() -> Scenario {
@@ -95,10 +96,7 @@ fn tilted_ou_paths_reweighted_give_the_closed_form_tail_probability() {
 
 #[test]
 fn importance_sampled_pds_agree_with_plain_monte_carlo_on_the_base_and_the_stress() {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/library");
-    let stress = load_file(&lib.join("stress_price50_util20.toml"), &[])
-        .unwrap()
-        .scenario;
+    let stress = common::library_scenario("stress_price50_util20.toml");
     for mut s in [base(), stress] {
         s.simulation.importance = Some(tenancy::scenario::ImportanceSampling {
             shift: tenancy::scenario::ImportanceShift::Auto,

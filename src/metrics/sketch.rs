@@ -273,8 +273,16 @@ impl BinnedHistogram {
 
     #[inline]
     pub fn add(&mut self, x: f64) {
+        let pos = (x - self.lo) / (self.hi - self.lo) * self.counts.len() as f64;
+        self.count_at(pos, x);
+    }
+
+    /// Count `x`, whose bin position (in bins from `lo`) is `pos`: below the range into the
+    /// first bin, at or above it into the last, each out-of-range value noted as clamped (`hi`
+    /// itself belongs to the last bin and is not clamped).
+    #[inline(always)]
+    fn count_at(&mut self, pos: f64, x: f64) {
         let n = self.counts.len();
-        let pos = (x - self.lo) / (self.hi - self.lo) * n as f64;
         let i = if pos < 0.0 {
             self.clamped += 1;
             0
@@ -294,26 +302,14 @@ impl BinnedHistogram {
     #[inline]
     pub fn add_all(&mut self, xs: &[f64]) {
         const BATCH: usize = 32;
-        let n = self.counts.len();
-        let (lo, width, nf) = (self.lo, self.hi - self.lo, n as f64);
+        let (lo, width, nf) = (self.lo, self.hi - self.lo, self.counts.len() as f64);
         let mut pos = [0.0; BATCH];
         for chunk in xs.chunks(BATCH) {
             for (p, &x) in pos.iter_mut().zip(chunk) {
                 *p = (x - lo) / width * nf;
             }
             for (&p, &x) in pos.iter().zip(chunk) {
-                let i = if p < 0.0 {
-                    self.clamped += 1;
-                    0
-                } else if p >= nf {
-                    if x > self.hi {
-                        self.clamped += 1;
-                    }
-                    n - 1
-                } else {
-                    p as usize
-                };
-                self.counts[i] += 1;
+                self.count_at(p, x);
             }
         }
     }
