@@ -13,7 +13,9 @@
 //!
 //! Last, `interleaved_ratios` times every kernel in turn, round after round, and prints the
 //! fastest round of each with its ratio to the generator: the figures the goals are judged on,
-//! robust to a shared machine's changing load.
+//! robust to a shared machine's changing load. Two decomposition kernels run with them: the
+//! market kernel with its normals replayed from a table (its work besides drawing normals) and
+//! the block's `exp`/logistic loops alone.
 //!
 //! `generator`, `market` and `market_contracts` are timed in the benchmark thread's CPU time (the
 //! scheduler's `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read),
@@ -31,7 +33,7 @@ use tenancy::contract::PathContracts;
 use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
 use tenancy::engine::{simulate, NoopObserver, RunContext, RunSettings};
-use tenancy::market::{DayFactors, MarketDays, MarketModel, BLOCK_DAYS};
+use tenancy::market::{fastmath, DayFactors, MarketDays, MarketModel, BLOCK_DAYS};
 use tenancy::shocks::Overlay;
 
 /// CPU time of the calling thread in ns (`/proc/thread-self/schedstat`, first field), if readable.
@@ -77,9 +79,29 @@ fn market_path(
     horizon: u32,
     p: u64,
     md: &mut MarketDays,
-    mut on_day: impl FnMut(&DayFactors),
+    on_day: impl FnMut(&DayFactors),
 ) {
     let mut rng = stream(1, p, purpose::MARKET);
+    market_path_with(
+        market,
+        horizon,
+        p,
+        md,
+        |_| market.correlated_normals(&mut rng),
+        on_day,
+    );
+}
+
+/// [`market_path`] with the day's correlated normals from `normals(day)`.
+#[inline(always)]
+fn market_path_with(
+    market: &MarketModel,
+    horizon: u32,
+    p: u64,
+    md: &mut MarketDays,
+    mut normals: impl FnMut(u32) -> [f64; 4],
+    mut on_day: impl FnMut(&DayFactors),
+) {
     let mut jrng = stream(1, p, purpose::JUMPS);
     let mut st = market.initial_state(&mut jrng, 0);
     for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
@@ -87,12 +109,51 @@ fn market_path(
             &mut st,
             start..(start + BLOCK_DAYS).min(horizon),
             None::<fn(u32) -> Overlay>,
-            |_| market.correlated_normals(&mut rng),
+            &mut normals,
             &mut jrng,
             md,
         );
         md.factors().iter().for_each(&mut on_day);
     }
+}
+
+/// The market kernel with its normals replayed from `table` (a block of real correlated draws,
+/// read from L1 by day): the kernel's work other than drawing normals.
+fn market_replayed(
+    market: &MarketModel,
+    horizon: u32,
+    paths: u64,
+    table: &[[f64; 4]],
+    md: &mut MarketDays,
+) -> f64 {
+    let mut acc = 0.0;
+    for p in 0..paths {
+        let normals = |d: u32| table[d as usize % table.len()];
+        market_path_with(market, horizon, p, md, normals, |f| {
+            acc += f.index_price + f.utilization
+        });
+    }
+    acc
+}
+
+/// The block's transcendental loops alone, as the market kernel runs them per path-day: two
+/// `exp` and one logistic over `BLOCK_DAYS`-long arrays of realistic log/logit values.
+fn transcendentals(horizon: u32, paths: u64, logs: &[[f64; BLOCK_DAYS as usize]; 3]) -> f64 {
+    let mut out = [[0.0; BLOCK_DAYS as usize]; 3];
+    let mut acc = 0.0;
+    for _ in 0..paths {
+        for start in (0..horizon).step_by(BLOCK_DAYS as usize) {
+            let n = ((horizon - start) as usize).min(BLOCK_DAYS as usize);
+            let logs = black_box(logs);
+            let [a, b, c] = &mut out;
+            fastmath::exp_into(&logs[0][..n], &mut a[..n]);
+            fastmath::exp_into(&logs[1][..n], &mut b[..n]);
+            c[..n].copy_from_slice(&logs[2][..n]);
+            fastmath::logistic_in_place(&mut c[..n]);
+            acc += a[n - 1] + b[n - 1] + c[n - 1];
+        }
+    }
+    acc
 }
 
 /// The generator alone: 4 standard normals per path-day from each path's market stream.
@@ -237,6 +298,22 @@ fn interleaved_ratios(_: &mut Criterion) {
             ))
         }
     };
+    // A block of real correlated draws, and the block's log/logit values on one path, for the
+    // decomposition kernels.
+    let mut rng = stream(1, 0, purpose::MARKET);
+    let table: Vec<[f64; 4]> = (0..BLOCK_DAYS)
+        .map(|_| market.correlated_normals(&mut rng))
+        .collect();
+    let mut logs = [[0.0; BLOCK_DAYS as usize]; 3];
+    {
+        let md = &mut md.borrow_mut();
+        market_path(&market, BLOCK_DAYS, 0, md, |_| {});
+        for (i, f) in md.factors().iter().enumerate() {
+            logs[0][i] = f.index_price.ln();
+            logs[1][i] = (f.operator_price / f.index_price).ln();
+            logs[2][i] = (f.utilization / (1.0 - f.utilization)).ln();
+        }
+    }
     let mut kernels: Vec<common::Kernel> = vec![
         (
             "generator",
@@ -262,6 +339,21 @@ fn interleaved_ratios(_: &mut Criterion) {
         ),
         ("full_1_thread", Box::new(full(1))),
         ("full_2_threads", Box::new(full(2))),
+        (
+            "market, normals replayed",
+            Box::new(|| {
+                let md = &mut md.borrow_mut();
+                black_box(market_replayed(&market, horizon, paths, &table, md));
+                days(paths)
+            }),
+        ),
+        (
+            "exp, exp, logistic loops",
+            Box::new(|| {
+                black_box(transcendentals(horizon, paths, &logs));
+                days(paths)
+            }),
+        ),
     ];
     let best = common::fastest_of(ROUNDS, &mut kernels);
     common::print_ratios(
@@ -273,6 +365,11 @@ fn interleaved_ratios(_: &mut Criterion) {
     println!(
         "  thread scaling                  {:8.2}x (full_1_thread / full_2_threads)",
         best[3] / best[4]
+    );
+    println!(
+        "  market - generator              {:8.2} ns/path-day  {:5.2}x (the market goal needs <= 0.50x)",
+        best[1] - best[0],
+        (best[1] - best[0]) / best[0]
     );
 }
 
