@@ -1,7 +1,7 @@
 //! Engine throughput per path-day, side by side in one process (figures in `benches/README.md`):
 //!
 //! - `generator`: the raw random numbers the market consumes per path-day (4 standard normals
-//!   from Xoshiro256++) — the floor everything else is measured against;
+//!   from Xoshiro256++) — the baseline everything else is measured against;
 //! - `market`: the market kernel (correlated normals, exact OU steps, jumps, observation);
 //! - `market_contracts`: the market kernel plus both SPVs' contracts stepped every day (cluster,
 //!   swap accruals and settlements, loan payments, waterfall) — no margin, no accumulation;
@@ -15,7 +15,9 @@
 //! fastest round of each with its ratio to the generator: the figures the goals are judged on,
 //! robust to a shared machine's changing load. Two decomposition kernels run with them: the
 //! market kernel with its normals replayed from a table (its work besides drawing normals) and
-//! the block's `exp`/logistic loops alone.
+//! the block's `exp`/logistic loops alone. Two floor kernels (`floor/mod.rs`) time only the
+//! arithmetic the market model cannot do without, 8 paths in lockstep, with the normals replayed
+//! and drawn; they are checked bit for bit against the engine's kernel (jumps off) first.
 //!
 //! `generator`, `market` and `market_contracts` are timed in the benchmark thread's CPU time (the
 //! scheduler's `/proc/thread-self/schedstat`, falling back to wall time where it cannot be read),
@@ -29,6 +31,7 @@ use rand_distr::StandardNormal;
 use std::time::Instant;
 
 mod common;
+mod floor;
 use tenancy::contract::PathContracts;
 use tenancy::engine::run::{day_market, horizon_days};
 use tenancy::engine::streams::{purpose, stream};
@@ -290,6 +293,11 @@ fn interleaved_ratios(_: &mut Criterion) {
     let ctx0 = RunContext::new(s, 1, 1.9, vec![true; s.shocks.len()]).expect("context");
     let ctx = full_context(s);
     let (paths, full_paths) = (64u64, 512u64);
+    assert_eq!(
+        paths % floor::L as u64,
+        0,
+        "the floor runs whole lockstep groups"
+    );
     let days = |n: u64| n * u64::from(horizon);
     let full = |threads: usize| {
         let settings = full_settings(full_paths, threads);
@@ -315,6 +323,8 @@ fn interleaved_ratios(_: &mut Criterion) {
             logs[2][i] = (f.utilization / (1.0 - f.utilization)).ln();
         }
     }
+    let floor = floor::Floor::new(&market, horizon);
+    floor.check_against_the_engine(2 * BLOCK_DAYS + 5);
     let mut kernels: Vec<common::Kernel> = vec![
         (
             "generator",
@@ -352,6 +362,20 @@ fn interleaved_ratios(_: &mut Criterion) {
             "exp, exp, logistic loops",
             Box::new(|| {
                 black_box(transcendentals(horizon, paths, &logs));
+                days(paths)
+            }),
+        ),
+        (
+            "floor, normals replayed",
+            Box::new(|| {
+                black_box(floor.time::<false>(paths, horizon, &table));
+                days(paths)
+            }),
+        ),
+        (
+            "floor, normals drawn",
+            Box::new(|| {
+                black_box(floor.time::<true>(paths, horizon, &table));
                 days(paths)
             }),
         ),
